@@ -10,6 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _publish(tmp: str | os.PathLike, path: Path) -> None:
+    """Give ``tmp`` the ordinary permissions (mkstemp makes it private) and rename it to ``path``."""
+    if not os.path.isdir(tmp):
+        os.chmod(tmp, 0o666 & ~_UMASK)
+    os.replace(tmp, path)
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
@@ -24,7 +34,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -41,7 +51,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.unlink(tmp)  # writers such as pyogrio refuse to overwrite some formats
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -57,6 +67,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(tmp, 0o777 & ~_UMASK)
     try:
         yield tmp
         path.mkdir(parents=True, exist_ok=True)
