@@ -1,0 +1,275 @@
+"""The common builder: OSM-style ways (from any source) -> an osmnx-compatible ``MultiDiGraph``.
+
+Every source (``.osm.pbf``, OSM XML, Overpass JSON, vector tiles, online) ends here, so every source gives the
+same graph (see docs/ARCHITECTURE.md, "The graph"). The work is vectorized: ways become one array of node ids,
+segments, lengths and directions are numpy operations, and the topology is simplified like
+``osmnx.simplify_graph``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from routemap.errors import NetworkError
+from routemap.network.filters import BIDIRECTIONAL_TYPES, way_filter
+
+#: Bump when the graph the builder makes changes: it is part of the cache key.
+BUILDER_VERSION = 1
+
+#: Edge tags copied from a way (osmnx's ``settings.useful_tags_way`` at import time, plus a few for runs).
+WAY_TAGS = (
+    "access",
+    "area",
+    "bridge",
+    "est_width",
+    "highway",
+    "junction",
+    "landuse",
+    "lanes",
+    "maxspeed",
+    "name",
+    "oneway",
+    "ref",
+    "service",
+    "tunnel",
+    "width",
+)
+#: Node tags copied when the source supplies node tags (osmnx's ``settings.useful_tags_node``).
+NODE_TAGS = ("highway", "junction", "railway", "ref")
+
+# OSM's "oneway" values meaning one-way, and meaning one-way against the node order (osmnx's sets).
+_ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
+_REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
+
+NodeCoords = Mapping[int, Sequence[float]] | tuple[Any, Any, Any]
+Way = tuple[int | None, Sequence[int], Mapping[str, str]]
+
+
+def graph_from_ways(
+    node_coords: NodeCoords,
+    ways: Iterable[Way],
+    *,
+    network_type: str = "run",
+    simplify: bool = True,
+    source: Mapping[str, Any] | None = None,
+    bidirectional: bool | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    node_tags: Mapping[int, Mapping[str, str]] | None = None,
+) -> nx.MultiDiGraph:
+    """Return the osmnx-compatible street graph of ``ways`` filtered to ``network_type``.
+
+    Parameters
+    ----------
+    node_coords
+        Node positions: either a mapping ``node_id -> (lon, lat)``, or a tuple ``(ids, lons, lats)`` of
+        three equal-length array-likes (integer ids, degrees). Ids need not be OSM ids (vector tiles use
+        sequential ids) but must be unique integers.
+    ways
+        Iterable of ``(way_id, node_ids, tags)``: ``way_id`` is the OSM way id, or None when the source has
+        no OSM ids (vector tiles; the edges then carry no ``osmid``); ``node_ids`` the way's nodes in order;
+        ``tags`` OSM-style tags (``highway``, ``name``, ``oneway``, ``junction``, ``bridge``, ``tunnel``,
+        ``access``, ``service``, ``foot``, ``sidewalk``...). A node missing from ``node_coords`` (or outside
+        ``bbox``) cuts the way: the runs of present nodes are kept, as for a way cut at an extract's edge.
+    network_type
+        ``run`` (default), ``walk``, ``drive``, ``bike`` or ``all``; see :mod:`routemap.network.filters`.
+    simplify
+        Merge chains of interstitial nodes into single edges, like ``osmnx.simplify_graph``.
+    source
+        Description of where the data came from, stored as ``G.graph["routemap_source"]`` (keys ``kind``,
+        ``paths``, ``sha256``, ``osm_timestamp``; ``network_type`` is filled in).
+    bidirectional
+        Add every way in both directions regardless of ``oneway``; default: True for ``run`` and ``walk``.
+    bbox
+        ``(west, south, east, north)`` in degrees; nodes outside are treated as missing.
+    node_tags
+        Optional tags of nodes (``node_id -> tags``); :data:`NODE_TAGS` among them become node attributes.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes with ``x``, ``y`` (and ``street_count`` when simplified); edges with ``length`` (metres,
+        great-circle), ``oneway``, ``reversed``, ``osmid`` (when known), way tags of :data:`WAY_TAGS`, and
+        ``geometry`` on simplified edges. ``G.graph`` holds ``crs`` (``epsg:4326``) and ``routemap_source``.
+
+    Raises
+    ------
+    NetworkError
+        When no way of ``network_type`` has two present nodes (nothing to build).
+    """
+    if bidirectional is None:
+        bidirectional = network_type in BIDIRECTIONAL_TYPES
+    keep = way_filter(network_type)
+    ids, lons, lats = _node_arrays(node_coords, bbox)
+
+    # One pass over the ways: filter, and collect node ids into one flat array.
+    way_attrs: list[dict[str, Any]] = []
+    way_flags: list[tuple[bool, bool]] = []
+    chunks: list[Sequence[int]] = []
+    for way_id, node_ids, tags in ways:
+        if len(node_ids) < 2 or not keep(tags):
+            continue
+        attrs = {} if way_id is None else {"osmid": int(way_id)}
+        for key in WAY_TAGS:
+            value = tags.get(key)
+            if value is not None:
+                attrs[key] = value
+        one_way = not bidirectional and (
+            tags.get("oneway") in _ONEWAY_VALUES or tags.get("junction") == "roundabout"
+        )
+        reverse = one_way and tags.get("oneway") in _REVERSED_VALUES
+        attrs["oneway"] = one_way
+        way_attrs.append(attrs)
+        way_flags.append((one_way, reverse))
+        chunks.append(node_ids)
+
+    segments = _segments(chunks, way_flags, ids)
+    if segments is None:
+        raise NetworkError(
+            f"no streets of network type {network_type!r} in {_describe(source)}"
+            + (f" inside bbox {tuple(bbox)}" if bbox is not None else "")
+            + "; check the area, the bbox (west,south,east,north) or the network type"
+        )
+    u, v, w, rev = segments
+    iu = np.searchsorted(ids, u)
+    iv = np.searchsorted(ids, v)
+    length = great_circle(lats[iu], lons[iu], lats[iv], lons[iv])
+
+    G = _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags)
+    if simplify:
+        from routemap.network.simplify import simplify_graph
+
+        G = simplify_graph(G)
+        _add_street_count(G)
+    G.graph.update(_graph_meta(source, network_type))
+    return G
+
+
+def great_circle(lat1, lon1, lat2, lon2, earth_radius: float = 6_371_009.0) -> np.ndarray:
+    """Return great-circle distances in metres between point arrays (osmnx's haversine formula)."""
+    y1, y2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dx = np.deg2rad(lon2) - np.deg2rad(lon1)
+    h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dx / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(np.minimum(1.0, h))) * earth_radius
+
+
+def _node_arrays(node_coords: NodeCoords, bbox) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return node ids (sorted, unique), lons and lats as arrays, restricted to ``bbox``."""
+    if isinstance(node_coords, Mapping):
+        ids = np.fromiter(node_coords.keys(), dtype=np.int64, count=len(node_coords))
+        xy = np.array(list(node_coords.values()), dtype=float).reshape(-1, 2)
+        lons, lats = xy[:, 0], xy[:, 1]
+    else:
+        ids, lons, lats = node_coords
+        ids = np.asarray(ids, dtype=np.int64)
+        lons = np.asarray(lons, dtype=float)
+        lats = np.asarray(lats, dtype=float)
+    order = np.argsort(ids, kind="stable")
+    ids, lons, lats = ids[order], lons[order], lats[order]
+    ok = np.isfinite(lons) & np.isfinite(lats)
+    if bbox is not None:
+        west, south, east, north = bbox
+        ok &= (lons >= west) & (lons <= east) & (lats >= south) & (lats <= north)
+    if not ok.all():
+        ids, lons, lats = ids[ok], lons[ok], lats[ok]
+    return ids, lons, lats
+
+
+def _segments(chunks, way_flags, ids):
+    """Return directed segments ``(u, v, way_index, reversed)`` of the kept ways, or None if none."""
+    if not chunks:
+        return None
+    sizes = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
+    nodes = np.fromiter((n for c in chunks for n in c), dtype=np.int64, count=int(sizes.sum()))
+    widx = np.repeat(np.arange(len(chunks), dtype=np.int64), sizes)
+    # osmnx drops consecutive duplicate nodes of a way before making edges
+    dup = np.zeros(len(nodes), dtype=bool)
+    dup[1:] = (nodes[1:] == nodes[:-1]) & (widx[1:] == widx[:-1])
+    if dup.any():
+        nodes, widx = nodes[~dup], widx[~dup]
+    pos = np.searchsorted(ids, nodes)
+    pos[pos >= len(ids)] = 0
+    present = (ids[pos] == nodes) if len(ids) else np.zeros(len(nodes), dtype=bool)
+    seg = (widx[1:] == widx[:-1]) & present[1:] & present[:-1]
+    a, b, w = nodes[:-1][seg], nodes[1:][seg], widx[:-1][seg]
+    if len(a) == 0:
+        return None
+    flags = np.array(way_flags, dtype=bool).reshape(-1, 2)
+    one_way, backwards = flags[w, 0], flags[w, 1]
+    # one-way against the node order: the edge runs b -> a
+    fu = np.where(backwards, b, a)
+    fv = np.where(backwards, a, b)
+    two = ~one_way
+    u = np.concatenate([fu, fv[two]])
+    v = np.concatenate([fv, fu[two]])
+    ww = np.concatenate([w, w[two]])
+    rev = np.concatenate([np.zeros(len(fu), dtype=bool), np.ones(int(two.sum()), dtype=bool)])
+    return u, v, ww, rev
+
+
+def _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags) -> nx.MultiDiGraph:
+    """Return the unsimplified MultiDiGraph of the segments (nodes in id order, edges in way order)."""
+    G = nx.MultiDiGraph()
+    used = np.unique(np.concatenate([u, v]))
+    idx = np.searchsorted(ids, used)
+    xs, ys = lons[idx].tolist(), lats[idx].tolist()
+    if node_tags:
+        nodes = []
+        for n, x, y in zip(used.tolist(), xs, ys):
+            attrs = {"y": y, "x": x}
+            tags = node_tags.get(n)
+            if tags:
+                attrs.update((k, tags[k]) for k in NODE_TAGS if k in tags)
+            nodes.append((n, attrs))
+        G.add_nodes_from(nodes)
+    else:
+        G.add_nodes_from((n, {"y": y, "x": x}) for n, x, y in zip(used.tolist(), xs, ys))
+    # forward edges of each way before its reverse edges, as osmnx adds them
+    order = np.lexsort((rev, w))
+    G.add_edges_from(
+        (a, b, {**way_attrs[k], "reversed": r, "length": d})
+        for a, b, k, r, d in zip(
+            u[order].tolist(),
+            v[order].tolist(),
+            w[order].tolist(),
+            rev[order].tolist(),
+            length[order].tolist(),
+        )
+    )
+    return G
+
+
+def _add_street_count(G: nx.MultiDiGraph) -> None:
+    """Set ``street_count`` on nodes: undirected street ends at each node (osmnx's definition)."""
+    from osmnx.stats import count_streets_per_node
+
+    nx.set_node_attributes(G, count_streets_per_node(G), name="street_count")
+
+
+def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str, Any]:
+    import osmnx
+
+    from routemap import __version__
+
+    meta = {"kind": None, "paths": [], "sha256": None, "osm_timestamp": None}
+    meta.update(source or {})
+    meta["network_type"] = network_type
+    return {
+        "crs": "epsg:4326",
+        "created_date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_with": f"routemap {__version__} (osmnx {osmnx.__version__})",
+        "routemap_source": meta,
+    }
+
+
+def _describe(source: Mapping[str, Any] | None) -> str:
+    if not source:
+        return "the input"
+    paths = source.get("paths") or []
+    if paths:
+        return ", ".join(str(p) for p in paths)
+    return str(source.get("kind") or "the input")

@@ -1,0 +1,143 @@
+"""Which OSM ways belong to a network type: osmnx's own Overpass filters, turned into predicates.
+
+osmnx describes each network type as an Overpass QL tag filter (``osmnx._overpass._get_network_filter``),
+e.g. ``["highway"]["area"!~"yes"]["foot"!~"no"]``. This module parses that string, so a local file is
+filtered exactly as an Overpass query with the same filter would be. Overpass semantics:
+
+- ``["k"]``: the way has key ``k``;
+- ``["k"~"re"]``: it has ``k`` and its value matches ``re`` (unanchored, case-sensitive);
+- ``["k"!~"re"]``: it lacks ``k`` or its value does not match ``re``.
+
+``"run"`` is osmnx's walk filter without the ``sidewalk*=separate`` clauses: a street whose sidewalks are
+mapped as separate ways is still a street a closed-road run uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from routemap.errors import NetworkError
+
+#: Network types routemap understands; all but ``run`` are osmnx's.
+NETWORK_TYPES = ("run", "walk", "drive", "bike", "all")
+#: Network types whose ways are usable both ways regardless of ``oneway`` (osmnx's rule).
+BIDIRECTIONAL_TYPES = frozenset({"run", "walk"})
+
+_CLAUSE = re.compile(r'\["(?P<key>[^"]+)"(?:(?P<op>!~|~|!=|=)"(?P<value>[^"]*)")?\]')
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One Overpass tag clause: ``key`` with an operator (``has``, ``~``, ``!~``, ``=``, ``!=``)."""
+
+    key: str
+    op: str
+    value: str | None = None
+
+    def matches(self, tags: Mapping[str, str]) -> bool:
+        """Return whether ``tags`` satisfy this clause (Overpass semantics)."""
+        value = tags.get(self.key)
+        if self.op == "has":
+            return value is not None
+        if self.op == "~":
+            return value is not None and _regex(self.value).search(value) is not None
+        if self.op == "!~":
+            return value is None or _regex(self.value).search(value) is None
+        if self.op == "=":
+            return value == self.value
+        return value != self.value  # "!="
+
+
+@lru_cache(maxsize=64)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def parse_overpass_filter(text: str) -> tuple[Clause, ...]:
+    """Return the clauses of an Overpass QL tag filter such as ``["highway"]["area"!~"yes"]``.
+
+    Parameters
+    ----------
+    text
+        The filter, a run of ``["key"]``, ``["key"~"re"]``, ``["key"!~"re"]`` (and ``=``/``!=``) clauses.
+
+    Returns
+    -------
+    tuple of Clause
+        The clauses, all of which a way must satisfy.
+    """
+    clauses = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _CLAUSE.match(text, pos)
+        if m is None:
+            raise NetworkError(
+                f"cannot read the Overpass filter at {text[pos : pos + 30]!r}; write clauses like "
+                '["highway"]["area"!~"yes"]'
+            )
+        op = m.group("op") or "has"
+        clauses.append(Clause(m.group("key"), op, m.group("value")))
+        pos = m.end()
+    return tuple(clauses)
+
+
+@lru_cache(maxsize=16)
+def network_clauses(network_type: str) -> tuple[Clause, ...]:
+    """Return the tag clauses of ``network_type`` (derived from osmnx's filter of the same name).
+
+    Parameters
+    ----------
+    network_type
+        One of ``run``, ``walk``, ``drive``, ``bike``, ``all``.
+
+    Returns
+    -------
+    tuple of Clause
+    """
+    if network_type not in NETWORK_TYPES:
+        raise NetworkError(f"unknown network type {network_type!r}; use one of {', '.join(NETWORK_TYPES)}")
+    from osmnx import _overpass
+
+    base = "walk" if network_type == "run" else network_type
+    clauses = parse_overpass_filter(_overpass._get_network_filter(base))
+    if network_type == "run":
+        clauses = tuple(c for c in clauses if not c.key.startswith("sidewalk"))
+    return clauses
+
+
+def overpass_filter(network_type: str) -> str:
+    """Return the Overpass QL filter string of ``network_type`` (for osmnx's ``custom_filter``)."""
+    parts = []
+    for c in network_clauses(network_type):
+        parts.append(f'["{c.key}"]' if c.op == "has" else f'["{c.key}"{c.op}"{c.value}"]')
+    return "".join(parts)
+
+
+def way_filter(network_type: str) -> Callable[[Mapping[str, str]], bool]:
+    """Return a predicate ``tags -> bool`` that keeps the ways of ``network_type``.
+
+    Parameters
+    ----------
+    network_type
+        One of ``run``, ``walk``, ``drive``, ``bike``, ``all``.
+
+    Returns
+    -------
+    callable
+        ``keep(tags)`` is True when a way with these tags belongs to the network.
+    """
+    clauses = network_clauses(network_type)
+
+    def keep(tags: Mapping[str, str]) -> bool:
+        return all(c.matches(tags) for c in clauses)
+
+    return keep
+
+
+def filter_keys(network_type: str) -> frozenset[str]:
+    """Return the tag keys the filter of ``network_type`` looks at."""
+    return frozenset(c.key for c in network_clauses(network_type))
