@@ -1,0 +1,445 @@
+"""Scripted route comparisons: many variants, one table and one map.
+
+A route-spec file (YAML) holds shared ``defaults`` and a list of ``variants`` (name, stops, target, profile).
+:func:`load_spec` validates it with pydantic and reports the file, line and field of every problem;
+:func:`run_spec` plans the variants in parallel processes (or on a dask.distributed cluster), writes each
+variant's files and the comparison; :func:`compare_routes` makes the table from Route objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from routemap._files import atomic_dir, atomic_write
+from routemap.errors import RoutemapError, SpecError
+from routemap.settings import METERS_PER_MILE
+
+#: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
+STREET_CLASSES = {
+    "footway": {"footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway", "corridor"},
+    "residential": {"residential", "living_street", "unclassified", "road"},
+    "service": {"service"},
+    "tertiary": {"tertiary"},
+    "secondary": {"secondary"},
+    "primary": {"primary", "trunk", "motorway"},
+}
+MAJOR = {"primary", "secondary", "trunk", "primary_link", "secondary_link", "trunk_link"}
+
+
+# -- the spec file -------------------------------------------------------------------------------------
+class StopSpec(BaseModel):
+    """A stop written as a mapping: a name and its coordinates."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+StopEntry = str | StopSpec
+
+
+class Defaults(BaseModel):
+    """Values every variant takes unless it sets its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    stops: list[StopEntry] | None = None
+    target: str | float | None = None
+    profile: Literal["run", "march", "shortest"] = "run"
+    tolerance: float = Field(0.01, gt=0, lt=0.5)
+    osm: str | None = None
+
+
+class Variant(BaseModel):
+    """One variant of a comparison."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    stops: list[StopEntry] | None = None
+    target: str | float | None = None
+    profile: Literal["run", "march", "shortest"] | None = None
+    tolerance: float | None = Field(None, gt=0, lt=0.5)
+    osm: str | None = None
+
+
+class Spec(BaseModel):
+    """A route-spec file: shared defaults and the variants."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    variants: list[Variant] = Field(min_length=1)
+
+
+@dataclass
+class VariantJob:
+    """A variant with the defaults applied: everything a worker needs to plan it."""
+
+    name: str
+    stops: list[Any]
+    target: str | float | None
+    profile: str
+    tolerance: float
+    osm: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _node_at(root: yaml.Node, loc: Sequence[Any]) -> yaml.Node:
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+            if nxt is None:  # the key itself (unknown key errors point at it)
+                nxt = next((k for k, _ in node.value if k.value == part), None)
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return node
+
+
+def load_spec(path: str | Path) -> tuple[Spec, list[VariantJob]]:
+    """Return the validated spec and its variants with the defaults applied.
+
+    Raises
+    ------
+    SpecError
+        One line naming the file, the line and the field: malformed YAML, unknown keys, wrong types,
+        a variant without stops.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpecError(f"{path}: spec file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{path}{where}: malformed YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}:1: a spec is a mapping with 'defaults' and 'variants'")
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in ("str", "StopSpec"))]
+        loc = [p for p in loc if not (isinstance(p, str) and "[" in p)]
+        node = _node_at(root, loc) if root is not None else None
+        line = node.start_mark.line + 1 if node is not None else 1
+        fieldname = ".".join(str(p) for p in loc) or "(top)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise SpecError(f"{path}:{line}: field {fieldname}: {msg}") from None
+    jobs = []
+    for i, v in enumerate(spec.variants):
+        stops = v.stops if v.stops is not None else spec.defaults.stops
+        if not stops or len(stops) < 2:
+            node = _node_at(root, ["variants", i])
+            raise SpecError(
+                f"{path}:{node.start_mark.line + 1}: field variants.{i}.stops: variant {v.name!r} needs at "
+                "least two stops (here or in defaults)"
+            )
+        jobs.append(
+            VariantJob(
+                name=v.name,
+                stops=[s if isinstance(s, str) else (s.lat, s.lon) for s in stops],
+                target=v.target if v.target is not None else spec.defaults.target,
+                profile=v.profile or spec.defaults.profile,
+                tolerance=v.tolerance or spec.defaults.tolerance,
+                osm=_resolve(path, v.osm or spec.defaults.osm),
+            )
+        )
+    names = [j.name for j in jobs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SpecError(f"{path}: variant names must be unique; repeated: {', '.join(dup)}")
+    return spec, jobs
+
+
+def _resolve(spec_path: Path, osm: str | None) -> str | None:
+    if osm is None:
+        return None
+    p = Path(osm)
+    return str(p if p.is_absolute() else (spec_path.parent / p))
+
+
+# -- the table ---------------------------------------------------------------------------------------------
+def _street_class(highway: str) -> str:
+    base = highway.removesuffix("_link")
+    for cls, values in STREET_CLASSES.items():
+        if base in values:
+            return cls
+    return "other"
+
+
+def _major_crossings(route: Any) -> int:
+    G = route.graph
+    used = {(min(u, v), max(u, v)) for u, v, _ in route.edges}
+    count = 0
+    for n in route.nodes[1:-1]:
+        for u, v, d in list(G.out_edges(n, data=True)) + list(G.in_edges(n, data=True)):
+            hw = d.get("highway")
+            hws = set(hw) if isinstance(hw, list) else {hw}
+            if hws & MAJOR and (min(u, v), max(u, v)) not in used:
+                count += 1
+                break
+    return count
+
+
+def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
+    """Return one comparison row for a route (see :func:`compare_routes` for the columns)."""
+    gdf = route.to_gdf()
+    shares = gdf.groupby(gdf["highway"].map(_street_class))["length_m"].sum() / route.length_m
+    cues = route.cue_sheet()
+    target = route.target_m
+    row: dict[str, Any] = {
+        "name": route.name,
+        "profile": route.profile,
+        "length_mi": round(route.length_mi, 3),
+        "length_km": round(route.length_km, 3),
+        "target_mi": None if target is None else round(target / METERS_PER_MILE, 3),
+        "deviation_pct": None if not target else round(100 * (route.length_m - target) / target, 2),
+        "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
+    }
+    for cls in list(STREET_CLASSES) + ["other"]:
+        row[f"share_{cls}_pct"] = round(100 * float(shares.get(cls, 0.0)), 1)
+    row["major_crossings"] = _major_crossings(route)
+    row["turns"] = int((~cues["turn"].isin(["depart", "arrive", "straight"])).sum())
+    if demographics is not None:
+        names = [n for n in demographics.neighborhoods["name"] if not str(n).startswith("(")]
+        row["neighborhoods"] = " > ".join(dict.fromkeys(names))
+        near = demographics.to_dict().get("near_route", {})
+        row["population_400m"] = _round(near.get("population"))
+        row["pct_foreign_born_400m"] = _round(near.get("pct_foreign_born"), 1)
+    return row
+
+
+def _round(value: Any, digits: int = 0) -> Any:
+    if value is None:
+        return None
+    return round(float(value), digits) if digits else int(round(float(value)))
+
+
+def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: float = 400.0) -> pd.DataFrame:
+    """Return one row per route: how they differ.
+
+    Columns: ``name``, ``profile``, ``length_mi``, ``length_km``, ``target_mi``, ``deviation_pct``,
+    ``repeated_pct``, ``share_<class>_pct`` (footway, residential, service, tertiary, secondary, primary,
+    other), ``major_crossings`` (route nodes where it crosses a primary/secondary/trunk street it does not
+    follow), ``turns``, ``neighborhoods`` (in order), ``population_400m`` and ``pct_foreign_born_400m``
+    (people living within ``buffer_m``).
+
+    Parameters
+    ----------
+    routes : iterable of Route
+    layer : GeoDataFrame, optional
+        Neighborhood demographics (:func:`routemap.neighborhood_demographics`); default the embedded LA layer.
+    buffer_m : float
+        The distance from the route within which people are counted.
+    """
+    from routemap.demographics import neighborhood_demographics, route_demographics
+
+    routes = list(routes)
+    if layer is None:
+        layer = neighborhood_demographics()
+    rows = [route_row(r, route_demographics(r, layer=layer, buffer_m=buffer_m)) for r in routes]
+    return pd.DataFrame(rows)
+
+
+# -- running a spec ----------------------------------------------------------------------------------------
+_GRAPHS: dict[Any, Any] = {}
+_LAYER: list[Any] = []
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "-", name).strip("-").lower() or "variant"
+
+
+def _graph_for(job: VariantJob, offline: bool) -> Any:
+    """Return the variant's network, loaded once per process (load_network's cache makes reloads fast)."""
+    from routemap.pipeline import network_for_stops
+
+    key = (job.osm, None if offline or job.osm else tuple(map(str, job.stops)))
+    if key not in _GRAPHS:
+        _GRAPHS[key] = network_for_stops(job.stops, job.osm, offline=offline)
+    return _GRAPHS[key]
+
+
+def run_variant(job: VariantJob, out_dir: str | None = None, offline: bool = True) -> dict[str, Any]:
+    """Plan one variant and (with ``out_dir``) write its files; return its row, or the error in the row.
+
+    Runs in a worker process: the network and the neighborhood layer are loaded once per process.
+    """
+    from routemap.demographics import neighborhood_demographics, route_demographics
+    from routemap.export import write_geojson, write_gpx
+    from routemap.pipeline import route_summary
+    from routemap.route import plan_route
+
+    base = {"name": job.name, "profile": job.profile}
+    try:
+        G = _graph_for(job, offline)
+        route = plan_route(
+            G,
+            job.stops,
+            target_length=job.target,
+            profile=job.profile,
+            tolerance=job.tolerance,
+            name=job.name,
+        )
+        if not _LAYER:
+            _LAYER.append(neighborhood_demographics())
+        demo = route_demographics(route, layer=_LAYER[0])
+        row = route_row(route, demo)
+        summary = route_summary(route, demo)
+        if out_dir is not None:
+            vdir = Path(out_dir) / "variants" / _slug(job.name)
+            write_gpx(route, vdir / "route.gpx")
+            write_geojson(route, vdir / "route.geojson")
+            with atomic_write(vdir / "summary.json") as fh:
+                import json
+
+                json.dump(summary, fh, indent=2)
+        row["error"] = ""
+        return {"row": row, "route": _route_payload(route)}
+    except RoutemapError as exc:
+        return {"row": {**base, "error": str(exc)}, "route": None}
+    except Exception as exc:  # a bug in one variant must not sink the others: report it in its row
+        return {"row": {**base, "error": f"{type(exc).__name__}: {exc}"}, "route": None}
+
+
+def _route_payload(route: Any) -> dict[str, Any]:
+    """Return what rebuilds a route in the parent process, small enough to send between processes."""
+    return {
+        "name": route.name,
+        "nodes": [int(n) for n in route.nodes],
+        "edges": [(int(u), int(v), int(k)) for u, v, k in route.edges],
+        "stops": [s.to_dict() for s in route.stops],
+        "target_m": route.target_m,
+        "profile": route.profile,
+    }
+
+
+def _rebuild(payload: dict[str, Any], G: Any) -> Any:
+    from routemap.route.model import Route, RouteStop
+
+    stops = [RouteStop(**{k: v for k, v in s.items() if k != "mile"}) for s in payload["stops"]]
+    return Route(
+        G,
+        payload["nodes"],
+        payload["edges"],
+        stops=stops,
+        target_m=payload["target_m"],
+        profile=payload["profile"],
+        name=payload["name"],
+    )
+
+
+def run_spec(
+    spec_path: str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    offline: bool = True,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run every variant of a spec file and write the comparison to ``out_dir``.
+
+    Writes ``comparison.csv``, ``comparison.md``, ``comparison.html`` (one map, one layer per variant) and
+    ``variants/<name>/route.gpx|route.geojson|summary.json``. Variants run in parallel processes
+    (``workers``, default the CPU count), or on the dask.distributed cluster at ``scheduler``. A variant that
+    fails is reported in its row's ``error`` column; the others go on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The comparison table (one row per variant, in the spec's order).
+    """
+    _, jobs = load_spec(spec_path)
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        results = _run_jobs(
+            jobs, str(tmp), workers=workers, scheduler=scheduler, offline=offline, progress=progress
+        )
+        table = pd.DataFrame([r["row"] for r in results])
+        cols = ["name"] + [c for c in table.columns if c not in ("name", "error")] + ["error"]
+        table = table[cols]
+        with atomic_write(tmp / "comparison.csv", newline="") as fh:
+            table.to_csv(fh, index=False)
+        with atomic_write(tmp / "comparison.md") as fh:
+            fh.write(table_markdown(table))
+        routes = [
+            _rebuild(r["route"], _graph_for(job, offline))
+            for job, r in zip(jobs, results)
+            if r["route"] is not None
+        ]
+        _write_comparison_map(routes, tmp / "comparison.html", offline=offline)
+    return table
+
+
+def _run_jobs(jobs, out_dir, *, workers, scheduler, offline, progress) -> list[dict[str, Any]]:
+    from rich.progress import Progress
+
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("planning variants", total=len(jobs))
+        if scheduler:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+
+            with Client(scheduler) as client:
+                futures = [client.submit(run_variant, j, out_dir, offline, pure=False) for j in jobs]
+                index = {f.key: i for i, f in enumerate(futures)}
+                for fut in dask_completed(futures):
+                    results[index[fut.key]] = fut.result()
+                    bar.advance(task)
+        elif (workers or 2) <= 1 or len(jobs) == 1:
+            for i, j in enumerate(jobs):
+                results[i] = run_variant(j, out_dir, offline)
+                bar.advance(task)
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn" if mp.get_start_method(allow_none=True) == "spawn" else "fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futs = {pool.submit(run_variant, j, out_dir, offline): i for i, j in enumerate(jobs)}
+                for fut in as_completed(futs):
+                    results[futs[fut]] = fut.result()
+                    bar.advance(task)
+    return [r for r in results if r is not None]
+
+
+def table_markdown(table: pd.DataFrame) -> str:
+    """Return the comparison table as a Markdown table."""
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in table.iterrows():
+        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in r.tolist()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_comparison_map(routes: list[Any], path: Path, offline: bool) -> None:
+    from routemap.render import render_map, save_map
+
+    if routes:
+        save_map(render_map(routes, title="Route comparison", offline=offline), path)
+    else:
+        with atomic_write(path) as fh:
+            fh.write("<!doctype html><p>No variant produced a route.</p>\n")

@@ -1,0 +1,234 @@
+"""One route from stops to files: pick the network, plan, join the demographics, write the outputs.
+
+The ``route`` and ``demo`` commands and every variant of a comparison go through these functions, so a
+library user gets exactly what the CLI writes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from routemap import __version__, data
+from routemap._files import atomic_dir, atomic_write
+from routemap.errors import OfflineError, RoutemapError
+from routemap.settings import METERS_PER_MILE
+
+log = logging.getLogger(__name__)
+
+#: Files a single route writes, in the order a reader wants them.
+ROUTE_FILES = ("route.html", "route.gpx", "route.geojson", "cues.csv", "summary.json")
+
+ATTRIBUTION = {
+    "osm": "(c) OpenStreetMap contributors, ODbL 1.0",
+    "tiles": "(c) OpenMapTiles (c) OpenStreetMap contributors",
+    "neighborhoods": "Los Angeles Times, Mapping L.A. (v5, 2010)",
+    "census": "U.S. Census Bureau, ACS 2013-2017 5-year; CDC/ATSDR SVI 2018",
+}
+
+
+def _parse_latlon(stop: Any) -> tuple[float, float] | None:
+    if isinstance(stop, (tuple, list)) and len(stop) == 2:
+        return float(stop[0]), float(stop[1])
+    if isinstance(stop, str) and "," in stop and "&" not in stop:
+        parts = stop.split(",")
+        if len(parts) == 2:
+            try:
+                return float(parts[0]), float(parts[1])
+            except ValueError:
+                return None
+    return None
+
+
+def _graph_bbox(G: nx.MultiDiGraph) -> tuple[float, float, float, float]:
+    xs = [d["x"] for _, d in G.nodes(data=True)]
+    ys = [d["y"] for _, d in G.nodes(data=True)]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def network_for_stops(
+    stops: Sequence[Any],
+    osm: str | Path | None = None,
+    *,
+    offline: bool = True,
+    network_type: str = "run",
+    margin_m: float = 2000.0,
+) -> nx.MultiDiGraph:
+    """Return the street network to plan ``stops`` on.
+
+    With ``osm``, that file (any source :func:`routemap.load_network` reads). Without it, the embedded LA
+    corridor when every coordinate stop lies in it; otherwise, online, the OSM streets around the stops
+    (osmnx/Overpass, cached); offline, an :class:`~routemap.errors.OfflineError` naming the stop.
+    """
+    from routemap.network import load_network
+
+    if osm is not None:
+        return load_network(osm, network_type=network_type)
+    G = load_network(data.embedded_corridor_tiles(), network_type=network_type)
+    west, south, east, north = _graph_bbox(G)
+    outside = []
+    for stop in stops:
+        ll = _parse_latlon(stop)
+        if ll and not (south <= ll[0] <= north and west <= ll[1] <= east):
+            outside.append((stop, ll))
+    if not outside:
+        return G
+    if offline:
+        stop, (lat, lon) = outside[0]
+        raise OfflineError(
+            f"stop {lat:.5f},{lon:.5f} lies outside the embedded LA corridor "
+            f"(lon {west:.3f} to {east:.3f}, lat {south:.3f} to {north:.3f}); pass --osm FILE with an "
+            "extract that covers it, or go online"
+        )
+    lls = [ll for ll in (_parse_latlon(s) for s in stops) if ll]
+    lat0 = min(p[0] for p in lls)
+    lat1 = max(p[0] for p in lls)
+    lon0 = min(p[1] for p in lls)
+    lon1 = max(p[1] for p in lls)
+    dlat = margin_m / 111_320.0
+    dlon = dlat / max(0.1, abs(__import__("math").cos(__import__("math").radians((lat0 + lat1) / 2))))
+    bbox = (lon0 - dlon, lat0 - dlat, lon1 + dlon, lat1 + dlat)
+    log.info("downloading the OSM streets in %s", bbox)
+    return load_network(None, bbox=bbox, network_type=network_type)
+
+
+def data_sources(route: Any) -> list[dict[str, Any]]:
+    """Return the data a route's figures come from: the street network and the demographic layers."""
+    src = dict(route.graph.graph.get("routemap_source") or {})
+    kind = src.get("kind", "unknown")
+    network = {
+        "role": "street network",
+        "kind": kind,
+        "paths": [str(p) for p in src.get("paths", [])] if src.get("paths") else None,
+        "osm_timestamp": src.get("osm_timestamp"),
+        "attribution": ATTRIBUTION["tiles"] if kind in ("tiles", "mbtiles") else ATTRIBUTION["osm"],
+    }
+    return [
+        network,
+        {
+            "role": "neighborhoods",
+            "path": str(data.embedded_neighborhoods()),
+            "attribution": ATTRIBUTION["neighborhoods"],
+        },
+        {"role": "census tracts", "path": str(data.embedded_tracts()), "attribution": ATTRIBUTION["census"]},
+    ]
+
+
+def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]:
+    """Return the JSON-ready summary of a route (the ``summary.json`` the CLI writes).
+
+    Fields: ``name``, ``profile``, ``length_m``, ``length_mi``, ``length_km``, ``target_m``, ``repeated_m``,
+    ``repeated_pct``, ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route``
+    (people within the buffer), ``sources``, ``generator``.
+    """
+    summary: dict[str, Any] = {
+        "name": route.name,
+        "profile": route.profile,
+        "length_m": round(route.length_m, 1),
+        "length_mi": round(route.length_mi, 3),
+        "length_km": round(route.length_km, 3),
+        "target_m": None if route.target_m is None else round(route.target_m, 1),
+        "target_mi": None if route.target_m is None else round(route.target_m / METERS_PER_MILE, 3),
+        "repeated_m": round(route.repeated_length_m, 1),
+        "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
+        "stops": [
+            {
+                "name": s.name,
+                "lat": round(float(s.lat), 6),
+                "lon": round(float(s.lon), 6),
+                "mile": None if s.position_m is None else round(s.position_m / METERS_PER_MILE, 2),
+            }
+            for s in route.stops
+        ],
+        "neighborhoods": [],
+        "near_route": None,
+        "sources": data_sources(route),
+        "generator": f"routemap {__version__}",
+    }
+    if demographics is not None:
+        table = demographics.neighborhoods
+        summary["neighborhoods"] = [
+            {"name": str(r["name"]), "miles": round(float(r["miles"]), 3)} for _, r in table.iterrows()
+        ]
+        summary["near_route"] = _jsonable(demographics.to_dict().get("near_route", demographics.to_dict()))
+    return summary
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda o: float(o) if hasattr(o, "__float__") else str(o)))
+
+
+def write_route_outputs(
+    route: Any,
+    out_dir: str | Path,
+    *,
+    demographics: Any | None = None,
+    neighborhoods: Any | None = None,
+    offline: bool = False,
+    title: str | None = None,
+    readme: str | None = None,
+) -> dict[str, Path]:
+    """Write ``route.html``, ``route.gpx``, ``route.geojson``, ``cues.csv`` and ``summary.json`` to ``out_dir``.
+
+    Everything is built in a temporary folder beside ``out_dir`` and moved in at the end: a failure
+    leaves ``out_dir`` as it was. Returns the written paths by file name.
+    """
+    from routemap.export import write_cue_sheet, write_geojson, write_gpx
+    from routemap.render import render_map, save_map
+
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        m = render_map(route, neighborhoods=neighborhoods, title=title or route.name, offline=offline)
+        save_map(m, tmp / "route.html")
+        write_gpx(route, tmp / "route.gpx")
+        write_geojson(route, tmp / "route.geojson")
+        write_cue_sheet(route, tmp / "cues.csv")
+        with atomic_write(tmp / "summary.json") as fh:
+            json.dump(route_summary(route, demographics), fh, indent=2)
+            fh.write("\n")
+        if readme is not None:
+            with atomic_write(tmp / "README.md") as fh:
+                fh.write(readme)
+        names = sorted(p.name for p in tmp.iterdir())
+    return {name: out_dir / name for name in names}
+
+
+def plan_and_write(
+    stops: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    target: str | float | None = None,
+    profile: str = "run",
+    tolerance: float = 0.01,
+    osm: str | Path | None = None,
+    offline: bool = True,
+    name: str | None = None,
+    title: str | None = None,
+    html_offline: bool = False,
+    readme: str | None = None,
+) -> tuple[Any, Any, dict[str, Path]]:
+    """Plan a route through ``stops`` and write its files; return ``(route, demographics, paths)``."""
+    from routemap.demographics import neighborhood_demographics, route_demographics
+    from routemap.route import plan_route
+
+    if len(stops) < 2:
+        raise RoutemapError("a route needs at least two stops (start and finish)")
+    G = network_for_stops(stops, osm, offline=offline)
+    route = plan_route(G, list(stops), target_length=target, profile=profile, tolerance=tolerance, name=name)
+    layer = neighborhood_demographics()
+    demo = route_demographics(route, layer=layer)
+    paths = write_route_outputs(
+        route,
+        out_dir,
+        demographics=demo,
+        neighborhoods=layer,
+        offline=html_offline,
+        title=title,
+        readme=readme,
+    )
+    return route, demo, paths
