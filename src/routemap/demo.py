@@ -1,0 +1,103 @@
+"""The Run Against ICE demo: 15 miles from Koreatown through immigrant neighborhoods to the MDC.
+
+Start: Liberty Park in Koreatown (34.0617, -118.3040). Through MacArthur Park (Westlake) and Chinatown.
+Finish: the Metropolitan Detention Center, 535 N Alameda St, found by name in the OpenStreetMap data (the
+corridor tiles' points of interest). Planned offline on the embedded corridor network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from routemap.settings import METERS_PER_MILE
+
+#: The demo's stops, in order (each resolves offline on the embedded data).
+DEMO_STOPS: list[Any] = [
+    (34.0617, -118.3040),  # Liberty Park, Koreatown
+    "MacArthur Park",
+    "Chinatown",
+    "Metropolitan Detention Center",
+]
+DEMO_STOP_NAMES = [
+    "Start: Liberty Park, Koreatown",
+    "MacArthur Park (Westlake)",
+    "Chinatown",
+    "Finish: Metropolitan Detention Center, 535 N Alameda St",
+]
+DEMO_TARGET = "15mi"
+DEMO_TITLE = "Run Against ICE: 15 miles, Koreatown to the Metropolitan Detention Center"
+
+
+def demo_readme(route: Any, demographics: Any) -> str:
+    """Return the README.md written beside the demo's files."""
+    lines = [
+        f"# {DEMO_TITLE}",
+        "",
+        f"A {route.length_mi:.2f}-mile ({route.length_km:.2f} km) route planned by routemap with the "
+        f"`{route.profile}` profile, {route.repeated_length_m:.0f} m of it run twice.",
+        "",
+        "| file | what |",
+        "|---|---|",
+        "| `route.html` | the interactive map: open it in a browser |",
+        "| `route.gpx` | the route for a watch or phone (GPX 1.1 track, stops and mile markers) |",
+        "| `route.geojson` | the route, stops and mile markers for GIS tools |",
+        "| `cues.csv` | turn-by-turn cue sheet |",
+        "| `summary.json` | length, stops (mile), neighborhoods (miles), people near the route, sources |",
+        "",
+        "## Stops",
+        "",
+    ]
+    for s in route.stops:
+        mile = "" if s.position_m is None else f" (mile {s.position_m / METERS_PER_MILE:.1f})"
+        lines.append(f"- {s.name}{mile}")
+    lines += ["", "## Neighborhoods, in order", ""]
+    for _, r in demographics.neighborhoods.iterrows():
+        lines.append(f"- {r['name']}: {float(r['miles']):.2f} mi")
+    lines += [
+        "",
+        "Data: (c) OpenStreetMap contributors (ODbL), via OpenMapTiles vector tiles; Los Angeles Times "
+        "Mapping L.A. neighborhoods; U.S. Census Bureau ACS 2013-2017 and CDC/ATSDR SVI 2018.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_demo(
+    out_dir: str | Path, *, online: bool = False, osm: str | Path | None = None, html_offline: bool = False
+) -> tuple[Any, Any, dict[str, Path]]:
+    """Plan the Run Against ICE route and write its files to ``out_dir``; return (route, demographics, paths).
+
+    Offline (default) on the embedded corridor network; ``osm`` plans it on another OSM source, ``online``
+    on fresh OSM data downloaded around the stops.
+    """
+    from routemap.demographics import neighborhood_demographics, route_demographics
+    from routemap.network import load_network
+    from routemap.pipeline import write_route_outputs
+    from routemap.route import plan_route
+    from routemap.route.model import RouteStop
+
+    if osm is not None:
+        G = load_network(osm)
+    elif online:
+        G = load_network(None, bbox=(-118.32, 34.035, -118.225, 34.075))
+    else:
+        from routemap.data import embedded_corridor_tiles
+
+        G = load_network(embedded_corridor_tiles())
+    route = plan_route(G, DEMO_STOPS, target_length=DEMO_TARGET, profile="run", name="Run Against ICE")
+    for stop, name in zip(route.stops, DEMO_STOP_NAMES, strict=True):
+        if isinstance(stop, RouteStop):
+            stop.name = name
+    layer = neighborhood_demographics()
+    demo = route_demographics(route, layer=layer)
+    paths = write_route_outputs(
+        route,
+        out_dir,
+        demographics=demo,
+        neighborhoods=layer,
+        offline=html_offline,
+        title=DEMO_TITLE,
+        readme=demo_readme(route, demo),
+    )
+    return route, demo, paths
