@@ -1,0 +1,301 @@
+"""Route(s) and a neighborhood layer -> a folium map; saving it atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+from branca.element import Element
+from folium.plugins import PolyLineTextPath
+from folium.utilities import JsCode
+
+from routemap._files import atomic_write
+from routemap.errors import OfflineError, RoutemapError
+from routemap.render import layers
+from routemap.render.elements import CSS, Attribution, BindContent, HtmlControl, escape_html
+from routemap.render.offline import external_assets, inline_assets
+
+if TYPE_CHECKING:
+    from routemap.route.model import Route
+
+#: Credits shown on every map.
+DEFAULT_ATTRIBUTION = (
+    "Streets &copy; OpenStreetMap contributors (ODbL)",
+    "Neighborhoods: Los Angeles Times, Mapping L.A.",
+    "Demographics: U.S. Census Bureau (ACS)",
+)
+
+OFFLINE_NOTE = (
+    "<b>Offline copy.</b> The base map (streets and labels under the route) needs internet and is "
+    "not included; the route, markers and neighborhoods are all here."
+)
+
+_ON_EACH_NEIGHBORHOOD = JsCode(
+    "function (feature, layer) { layer.bindTooltip(feature.properties.tip, {sticky: true}); }"
+)
+
+
+def _as_list(routes: Route | Sequence[Route]) -> list[Route]:
+    out = list(routes) if isinstance(routes, (list, tuple)) else [routes]
+    if not out:
+        raise RoutemapError("there is no route to draw; pass a Route or a list of Routes")
+    return out
+
+
+def render_map(
+    routes: Route | Sequence[Route],
+    neighborhoods: gpd.GeoDataFrame | None = None,
+    metric: str = "pct_foreign_born",
+    title: str | None = None,
+    offline: bool = False,
+    unit: str = "mi",
+    *,
+    metric_label: str | None = None,
+    neighborhoods_within_m: float | None = 3000.0,
+    simplify_m: float = 2.0,
+    tiles: str | None = "OpenStreetMap",
+    colors: Sequence[str] | None = None,
+    attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
+    arrows: bool = True,
+    height: str = "100%",
+) -> folium.Map:
+    """Return a folium map of one or several routes over neighborhoods shaded by a metric.
+
+    Each route is a toggleable layer: the line with direction arrows, markers at every mile (or km),
+    start and finish markers, and each stop with a popup naming the mile it is reached. Neighborhoods
+    near the routes are shaded by ``metric`` with a legend, tooltips give their key figures, and those
+    a route passes through are outlined. Every user-supplied text is HTML-escaped.
+
+    Parameters
+    ----------
+    routes : Route or sequence of Route
+        What to draw; several routes get distinct colors and a legend naming them.
+    neighborhoods : GeoDataFrame, optional
+        Polygons with a ``name`` column and the ``metric`` column, e.g. from
+        :func:`routemap.neighborhood_demographics`; none when omitted.
+    metric : str
+        The numeric column that shades the neighborhoods.
+    title : str, optional
+        Shown at the top of the map and as the page title; the route name(s) by default.
+    offline : bool
+        Inline Leaflet and every asset so that the saved HTML draws with no internet; base tiles are
+        then left out and a note on the map says so.
+    unit : {"mi", "km"}
+        Distance markers every mile or every kilometre.
+    metric_label : str, optional
+        Legend label of the metric (a known label for routemap's columns, else the column name).
+    neighborhoods_within_m : float or None
+        Draw only the neighborhoods within this distance of a route (None: all of them).
+    simplify_m : float
+        Tolerance, in metres, for simplifying the neighborhood outlines on display.
+    tiles : str or None
+        folium tile set when online; None for no base map.
+    colors : sequence of str, optional
+        One CSS color per route (default: :data:`routemap.render.layers.ROUTE_COLORS`).
+    attribution : sequence of str
+        Credits (trusted HTML) added to the map's attribution.
+    arrows : bool
+        Draw direction arrows along the routes.
+    height : str
+        CSS height of the map.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map` (atomic) or ``.save(path)``.
+
+    Raises
+    ------
+    RoutemapError
+        When there is no route or the unit is unknown.
+    DemographicsError
+        When the neighborhood layer lacks ``name`` or the metric.
+    OfflineError
+        When ``offline=True`` and an asset is not available offline.
+    """
+    route_list = _as_list(routes)
+    layers.check_unit(unit)
+    palette = list(colors or layers.ROUTE_COLORS)
+    title = title if title is not None else " / ".join(r.name for r in route_list)
+
+    m = folium.Map(tiles=None if offline else tiles, height=height, control_scale=True)
+    m.get_root().title = escape_html(title)
+    m.get_root().header.add_child(Element(CSS), name="routemap_css")
+
+    lines = [r.geometry for r in route_list]
+    if neighborhoods is not None:
+        _add_neighborhoods(m, neighborhoods, lines, metric, metric_label, neighborhoods_within_m, simplify_m)
+
+    names, lengths = [], []
+    for i, route in enumerate(route_list):
+        color = palette[i % len(palette)]
+        _add_route(m, route, color, unit, arrows)
+        names.append(route.name)
+        lengths.append(f"{route.length_m / layers.UNIT_M[unit]:.2f} {unit}")
+
+    subtitle = ", ".join(lengths) if len(route_list) == 1 else f"{len(route_list)} routes"
+    m.add_child(
+        HtmlControl(
+            f"{escape_html(title)}<small>{escape_html(subtitle)}</small>",
+            position="topright",
+            css_class="routemap-title",
+        )
+    )
+    if len(route_list) > 1:
+        m.add_child(HtmlControl(layers.routes_legend_html(names, palette, lengths), position="bottomright"))
+    if offline:
+        m.add_child(HtmlControl(OFFLINE_NOTE, position="bottomleft", css_class="routemap-note"))
+    m.add_child(Attribution(list(attribution)))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+
+    minx, miny, maxx, maxy = gpd.GeoSeries(lines).total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    if offline:
+        inline_assets(m)
+        m._routemap_offline = True  # save_map checks that nothing loads from the network
+    return m
+
+
+def _add_route(m: folium.Map, route: Route, color: str, unit: str, arrows: bool) -> None:
+    name = escape_html(route.name)
+    length = f"{route.length_m / layers.UNIT_M[unit]:.2f} {unit}"
+    group = folium.FeatureGroup(name=f'<span style="color:{color}">&#9632;</span> {name}')
+    group.add_to(m)
+
+    line = folium.PolyLine(layers.line_latlons(route.geometry), color=color, weight=5, opacity=0.9)
+    line.add_child(BindContent(f"<b>{name}</b><br>{length}", kind="tooltip", sticky=True))
+    line.add_to(group)
+    if arrows:
+        PolyLineTextPath(
+            line,
+            "      \u25ba      ",
+            repeat=True,
+            offset=5,
+            attributes={"fill": color, "font-size": "15", "font-weight": "bold"},
+        ).add_to(group)
+
+    for _, marker in route.mile_markers(unit).iterrows():
+        label = escape_html(marker["label"])
+        folium.Marker(
+            [round(marker.geometry.y, 5), round(marker.geometry.x, 5)],
+            icon=folium.DivIcon(
+                html=f'<div class="routemap-mile" style="color:{color}"><span>{label}</span></div>',
+                icon_size=(20, 20),
+                icon_anchor=(10, 10),
+                class_name="routemap-mile-icon",
+            ),
+        ).add_child(
+            BindContent(f"{name}: {'mile' if unit == 'mi' else 'km'} {label}", kind="tooltip")
+        ).add_to(group)
+
+    stops = list(route.stops)
+    coords = list(route.geometry.coords)
+    ends = (
+        ("Start", coords[0], stops[0].name if stops else None, 0.0, "#138a36"),
+        ("Finish", coords[-1], stops[-1].name if stops else None, route.length_m, "#b00020"),
+    )
+    for label, (x, y), stop_name, dist, bg in ends:
+        text = f"<b>{label}</b>" + (f": {escape_html(stop_name)}" if stop_name else "")
+        folium.Marker(
+            [round(y, 5), round(x, 5)],
+            icon=folium.DivIcon(
+                html=f'<div class="routemap-end" style="background:{bg}">{label}</div>',
+                icon_size=(48, 20),
+                icon_anchor=(24, 26),
+                class_name="routemap-end-icon",
+            ),
+        ).add_child(BindContent(f"{text}<br>{name}, {layers.distance_text(dist, unit)}")).add_to(group)
+
+    for stop in stops:
+        where = (
+            "reached at " + layers.distance_text(stop.position_m, unit)
+            if stop.position_m is not None
+            else "not on the route"
+        )
+        folium.CircleMarker(
+            [round(stop.lat, 5), round(stop.lon, 5)],
+            radius=7,
+            color=color,
+            weight=3,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1.0,
+        ).add_child(BindContent(f"<b>{escape_html(stop.name)}</b><br>{name}: {where}")).add_to(group)
+
+
+def _add_neighborhoods(
+    m: folium.Map,
+    neighborhoods: gpd.GeoDataFrame,
+    lines: list,
+    metric: str,
+    metric_label: str | None,
+    within_m: float | None,
+    simplify_m: float,
+) -> None:
+    shown = layers.display_neighborhoods(neighborhoods, lines, metric, within_m, simplify_m)
+    label, unit_text = layers.metric_label(metric, metric_label)
+    colormap = layers.value_colormap(shown["value"].to_numpy())
+    tips = [layers.neighborhood_tooltip(row, metric, label) for _, row in shown.iterrows()]
+    fills = [
+        colormap(v)[:7] if v == v else "#bdbdbd"  # NaN != NaN: no data
+        for v in shown["value"].to_numpy()
+    ]
+    data = gpd.GeoDataFrame(
+        {"tip": tips, "fill": fills, "on_route": shown["on_route"].to_numpy()},
+        geometry=shown.geometry.to_numpy(),
+        crs=4326,
+    )
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        p = feature["properties"]
+        on = p["on_route"]
+        return {
+            "fillColor": p["fill"],
+            "fillOpacity": 0.55,
+            "color": "#111111" if on else "#777777",
+            "weight": 2.5 if on else 0.6,
+        }
+
+    folium.GeoJson(
+        data.__geo_interface__,
+        name=escape_html(f"Neighborhoods: {label}"),
+        style_function=style,
+        on_each_feature=_ON_EACH_NEIGHBORHOOD,
+        smooth_factor=0.5,
+    ).add_to(m)
+    m.add_child(
+        HtmlControl(layers.choropleth_legend_html(colormap, metric, label, unit_text), position="bottomright")
+    )
+
+
+def save_map(m: folium.Map, path: str | os.PathLike) -> None:
+    """Write the map's HTML to ``path`` atomically (a failure leaves no partial file).
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`render_map`.
+    path : str or PathLike
+        The HTML file to write.
+
+    Raises
+    ------
+    OfflineError
+        When the map was made offline but its page still loads something from the network (a layer
+        added afterwards, say).
+    """
+    if getattr(m, "_routemap_offline", False):
+        inline_assets(m)
+    page = m.get_root().render()
+    if getattr(m, "_routemap_offline", False):
+        remote = external_assets(page)
+        if remote:
+            raise OfflineError(
+                f"the offline map still loads {remote[0]} from the network; "
+                "remove the layer that needs it or save with offline=False"
+            )
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(page)
