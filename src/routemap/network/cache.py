@@ -1,0 +1,76 @@
+"""The graph cache: pickled graphs keyed by the source's content hash, the options and the builder."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from routemap import settings
+from routemap._files import atomic_write
+from routemap.network.build import BUILDER_VERSION
+
+#: Counters of this process's cache use (tests and benchmarks read them).
+STATS = {"hits": 0, "misses": 0, "writes": 0}
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file's content."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_tree(folder: str | Path) -> str:
+    """Return one sha256 over a folder's files (relative names and contents, in sorted order)."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(sha256_file(path).encode())
+    return h.hexdigest()
+
+
+def cache_key(hashes: Iterable[str], **options: Any) -> str:
+    """Return the cache key of a source (its content hashes) with the load options and builder version."""
+    from importlib.metadata import version
+
+    parts = [f"builder={BUILDER_VERSION}", f"osmnx={version('osmnx')}", *hashes]
+    parts += [f"{k}={options[k]!r}" for k in sorted(options)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def cache_path(key: str) -> Path:
+    """Return the cache file of ``key``."""
+    return settings.cache_dir() / "networks" / f"{key}.pickle"
+
+
+def load_cached(key: str) -> nx.MultiDiGraph | None:
+    """Return the cached graph of ``key``, or None (a missing or unreadable entry is a miss)."""
+    path = cache_path(key)
+    if not path.is_file():
+        STATS["misses"] += 1
+        return None
+    try:
+        with open(path, "rb") as fh:
+            G = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        STATS["misses"] += 1  # a stale or damaged entry is rebuilt and overwritten
+        return None
+    STATS["hits"] += 1
+    return G
+
+
+def store(key: str, G: nx.MultiDiGraph) -> Path:
+    """Write ``G`` to the cache atomically (temp file then rename); return the cache file."""
+    path = cache_path(key)
+    with atomic_write(path, "wb") as fh:
+        pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    STATS["writes"] += 1
+    return path
