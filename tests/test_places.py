@@ -37,11 +37,15 @@ def test_mdc_matches_the_535_housenumber_in_the_original_tiles(shared_la):
     """The MDC point of interest lies at 535 N Alameda St: check against the tiles' housenumber layer."""
     import pyogrio
 
-    tile = shared_la / "osm" / "tiles" / "14" / "2809" / "6540.pbf"
+    import pandas as pd
+
+    frames = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hn = pyogrio.read_dataframe(tile, layer="housenumber")
-    hn = hn[hn["housenumber"] == "535"].to_crs(4326)
+        for tile in sorted((shared_la / "osm" / "tiles" / "14").rglob("*.pbf")):
+            df = pyogrio.read_dataframe(tile, layer="housenumber")
+            frames.append(df[df["housenumber"] == "535"])
+    hn = gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs).to_crs(4326)
     mdc = find_place("Metropolitan Detention Center")
     pts = gpd.GeoSeries(gpd.points_from_xy([mdc.lon], [mdc.lat]), crs=4326)
     utm = pts.estimate_utm_crs()
