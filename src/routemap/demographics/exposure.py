@@ -1,0 +1,212 @@
+"""Who a route passes: the neighborhoods it crosses, in order, and the people living within a buffer."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiLineString
+
+from routemap import settings
+from routemap.demographics.interpolate import FIGURE_FIELDS, interpolate_figures
+from routemap.demographics.layers import load_neighborhoods, load_tracts
+from routemap.errors import DemographicsError
+
+#: The name of the route's stretches that lie in no neighborhood polygon.
+OUTSIDE = "(outside mapped neighborhoods)"
+
+
+@dataclass
+class RouteDemographics:
+    """The neighborhoods a route passes and the people living near it.
+
+    Attributes
+    ----------
+    neighborhoods
+        One row per neighborhood, in the order the route first enters it: ``name``, ``entered_at_m``
+        (distance along the route of the first entry), ``length_m`` and ``miles`` (all its visits
+        together), ``share`` of the route (0-1), ``visits``. Rows sum to the route length; stretches
+        in no polygon form the row :data:`OUTSIDE`.
+    visits
+        One row per visit, in route order: ``name``, ``start_m``, ``end_m``, ``length_m``, ``miles``.
+        A neighborhood entered twice has two rows here.
+    people
+        The people living within ``buffer_m`` of the route (tract figures interpolated by area onto
+        the buffer polygon): the :data:`FIGURE_FIELDS` and ``area_km2``.
+    route_length_m, buffer_m
+        The route's length (metres) and the buffer's half-width.
+    buffer
+        The buffer polygon (EPSG:4326).
+    """
+
+    neighborhoods: pd.DataFrame
+    visits: pd.DataFrame
+    people: dict[str, float]
+    route_length_m: float
+    buffer_m: float
+    buffer: Any = field(repr=False, default=None)
+
+    def __getattr__(self, name: str) -> float:
+        # rd.population, rd.pct_foreign_born...: the people figures read as attributes
+        people = self.__dict__.get("people", {})
+        if name in people:
+            return people[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-ready data (numbers, strings, lists; NaN as None)."""
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, (np.integer, int)):
+                return int(value)
+            if isinstance(value, (np.floating, float)):
+                return None if math.isnan(value) else float(value)
+            return value
+
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+        return {
+            "route_length_m": clean(self.route_length_m),
+            "route_miles": clean(self.route_length_m / settings.METERS_PER_MILE),
+            "buffer_m": clean(self.buffer_m),
+            "neighborhoods": records(self.neighborhoods),
+            "visits": records(self.visits),
+            "people": {k: clean(v) for k, v in self.people.items()},
+        }
+
+
+def _route_line(route: Any) -> tuple[LineString, float | None]:
+    """Return the route's LineString (EPSG:4326) and its stated length (None for a bare line)."""
+    geom = getattr(route, "geometry", route)
+    if isinstance(geom, MultiLineString):
+        geom = shapely.line_merge(geom)
+    if not isinstance(geom, LineString) or geom.is_empty or len(geom.coords) < 2:
+        raise DemographicsError(
+            f"Expected a Route or a LineString in EPSG:4326, got {type(route).__name__}; pass route.geometry."
+        )
+    length = getattr(route, "length_m", None)
+    return geom, (float(length) if length is not None else None)
+
+
+def route_neighborhood_visits(line_utm: LineString, hoods_utm: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the route's visits to each polygon in order: ``name``, ``start_m``, ``end_m`` (projected metres).
+
+    Pure geometry: the line is cut into its straight segments, each segment is intersected with the
+    polygons it touches, and each piece is placed along the route by its position within its own
+    segment (so a route that doubles back is placed right). Where polygons overlap, the first in the
+    layer wins; stretches in no polygon are named :data:`OUTSIDE`. Consecutive stretches in the same
+    polygon merge into one visit.
+    """
+    coords = shapely.get_coordinates(line_utm)
+    seg_len = np.hypot(*np.diff(coords, axis=0).T)
+    keep = seg_len > 0
+    starts, ends, seg_len = coords[:-1][keep], coords[1:][keep], seg_len[keep]
+    seg_start = np.concatenate([[0.0], np.cumsum(seg_len)[:-1]])
+    total = float(seg_len.sum())
+    segments = shapely.linestrings(np.stack([starts, ends], axis=1))
+
+    seg_idx, poly_idx = hoods_utm.sindex.query(segments, predicate="intersects")
+    pieces = shapely.intersection(segments[seg_idx], hoods_utm.geometry.values[poly_idx])
+    parts, part_of = shapely.get_parts(pieces, return_index=True)
+    lines = shapely.get_type_id(parts) == 1  # LineStrings; points where a segment only touches a polygon
+    parts, part_of = parts[lines], part_of[lines]
+    seg_of, poly_of = seg_idx[part_of], poly_idx[part_of]
+    a = shapely.line_locate_point(segments[seg_of], shapely.get_point(parts, 0))
+    b = shapely.line_locate_point(segments[seg_of], shapely.get_point(parts, -1))
+    p_start = seg_start[seg_of] + np.minimum(a, b)
+    p_end = seg_start[seg_of] + np.maximum(a, b)
+
+    # Elementary intervals between every piece end; each takes the first polygon (layer order) covering it.
+    breaks = np.unique(np.concatenate([[0.0, total], p_start, p_end]))
+    mids = (breaks[:-1] + breaks[1:]) / 2
+    owner = np.full(len(mids), -1)
+    for k in np.argsort(poly_of, kind="stable")[::-1]:  # the last written wins: lowest index last
+        lo, hi = np.searchsorted(mids, [p_start[k], p_end[k]])
+        owner[lo:hi] = poly_of[k]
+    names = np.where(owner >= 0, hoods_utm["name"].to_numpy()[np.maximum(owner, 0)], OUTSIDE)
+    iv = pd.DataFrame({"name": names, "start_m": breaks[:-1], "end_m": breaks[1:]})
+    iv = iv[iv["end_m"] - iv["start_m"] > 1e-6]
+    visit_id = (iv["name"] != iv["name"].shift()).cumsum()
+    visits = iv.groupby(visit_id, sort=True).agg(
+        name=("name", "first"), start_m=("start_m", "min"), end_m=("end_m", "max")
+    )
+    return visits.reset_index(drop=True)
+
+
+def route_demographics(
+    route: Any,
+    layer: str | os.PathLike | gpd.GeoDataFrame | None = None,
+    buffer_m: float = settings.ROUTE_BUFFER_M,
+    tracts: str | os.PathLike | gpd.GeoDataFrame | None = None,
+) -> RouteDemographics:
+    """Return the neighborhoods ``route`` passes, in order, and the people living within ``buffer_m`` of it.
+
+    Parameters
+    ----------
+    route
+        A :class:`routemap.route.Route` (its ``geometry`` and ``length_m`` are used) or a LineString in
+        EPSG:4326.
+    layer
+        Neighborhood polygons (path or GeoDataFrame); default the embedded LA Times neighborhoods.
+    buffer_m
+        Half-width in metres of the band around the route whose residents are counted.
+    tracts
+        Tract figures (path or GeoDataFrame); default the embedded LA County ACS 2013-17 tracts.
+
+    Returns
+    -------
+    RouteDemographics
+        Lengths are measured in the route's UTM zone and scaled so that they sum exactly to
+        ``route.length_m`` (the network's great-circle length) when the route states one.
+
+    Raises
+    ------
+    DemographicsError
+        ``route`` is not a line, or ``buffer_m`` is not positive.
+    """
+    if not buffer_m > 0:
+        raise DemographicsError(f"buffer_m must be a positive number of metres, got {buffer_m!r}.")
+    line, stated = _route_line(route)
+    hoods = load_neighborhoods(layer)
+    line_gs = gpd.GeoSeries([line], crs=4326)
+    crs = line_gs.estimate_utm_crs()
+    line_utm = line_gs.to_crs(crs).iloc[0]
+    visits = route_neighborhood_visits(line_utm, hoods.to_crs(crs))
+
+    length_m = stated if stated is not None else line_utm.length
+    scale = length_m / line_utm.length if line_utm.length > 0 else 1.0
+    visits[["start_m", "end_m"]] *= scale
+    visits["length_m"] = visits["end_m"] - visits["start_m"]
+    visits["miles"] = visits["length_m"] / settings.METERS_PER_MILE
+
+    per_hood = visits.groupby("name", sort=False).agg(
+        entered_at_m=("start_m", "min"), length_m=("length_m", "sum"), visits=("name", "size")
+    )
+    per_hood = per_hood.sort_values("entered_at_m", kind="stable").reset_index()
+    per_hood["miles"] = per_hood["length_m"] / settings.METERS_PER_MILE
+    per_hood["share"] = per_hood["length_m"] / length_m if length_m > 0 else np.nan
+    per_hood = per_hood[["name", "entered_at_m", "length_m", "miles", "share", "visits"]]
+
+    buffer_utm = line_utm.buffer(buffer_m)
+    buffer = gpd.GeoSeries([buffer_utm], crs=crs)
+    tract_layer = (
+        tracts if isinstance(tracts, gpd.GeoDataFrame) and "population" in tracts else load_tracts(tracts)
+    )
+    figures = interpolate_figures(tract_layer, buffer, crs=crs).iloc[0]
+    people = {k: float(figures[k]) for k in FIGURE_FIELDS}
+    people["area_km2"] = buffer_utm.area / 1e6
+    return RouteDemographics(
+        neighborhoods=per_hood,
+        visits=visits[["name", "start_m", "end_m", "length_m", "miles"]],
+        people=people,
+        route_length_m=float(length_m),
+        buffer_m=float(buffer_m),
+        buffer=buffer.to_crs(4326).iloc[0],
+    )
