@@ -139,12 +139,7 @@ def graph_from_ways(
     iv = np.searchsorted(ids, v)
     length = great_circle(lats[iu], lons[iu], lats[iv], lons[iv])
 
-    G = _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags)
-    if simplify:
-        from routemap.network.simplify import simplify_graph
-
-        G = simplify_graph(G)
-        _add_street_count(G)
+    G = _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags, simplify)
     G.graph.update(_graph_meta(source, network_type))
     return G
 
@@ -211,43 +206,61 @@ def _segments(chunks, way_flags, ids):
     return u, v, ww, rev
 
 
-def _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags) -> nx.MultiDiGraph:
-    """Return the unsimplified MultiDiGraph of the segments (nodes in id order, edges in way order)."""
-    G = nx.MultiDiGraph()
+def _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags, simplify):
+    """Return the MultiDiGraph of the segments (simplified if asked), nodes in id order."""
+    from routemap.network.simplify import simplify_segments, street_counts
+
     used = np.unique(np.concatenate([u, v]))
-    idx = np.searchsorted(ids, used)
-    xs, ys = lons[idx].tolist(), lats[idx].tolist()
-    if node_tags:
-        nodes = []
-        for n, x, y in zip(used.tolist(), xs, ys):
-            attrs = {"y": y, "x": x}
-            tags = node_tags.get(n)
-            if tags:
-                attrs.update((k, tags[k]) for k in NODE_TAGS if k in tags)
-            nodes.append((n, attrs))
-        G.add_nodes_from(nodes)
-    else:
-        G.add_nodes_from((n, {"y": y, "x": x}) for n, x, y in zip(used.tolist(), xs, ys))
+    at = np.searchsorted(ids, used)
+    xs, ys = lons[at], lats[at]
     # forward edges of each way before its reverse edges, as osmnx adds them
     order = np.lexsort((rev, w))
-    G.add_edges_from(
-        (a, b, {**way_attrs[k], "reversed": r, "length": d})
-        for a, b, k, r, d in zip(
-            u[order].tolist(),
-            v[order].tolist(),
-            w[order].tolist(),
-            rev[order].tolist(),
-            length[order].tolist(),
-        )
-    )
+    iu = np.searchsorted(used, u[order])
+    iv = np.searchsorted(used, v[order])
+    w, rev, length = w[order], rev[order], length[order]
+    if simplify:
+        kept, edges = simplify_segments(xs, ys, iu, iv, w, rev, length, way_attrs)
+    else:
+        kept = np.ones(len(used), dtype=bool)
+        edges = [
+            (a, b, {**way_attrs[k], "reversed": r, "length": d})
+            for a, b, k, r, d in zip(iu.tolist(), iv.tolist(), w.tolist(), rev.tolist(), length.tolist())
+        ]
+    # explicit keys: the n-th edge between the same (u, v) gets key n, as networkx numbers them
+    eu = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+    ev = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
+    keys = _occurrence(eu * np.int64(len(used)) + ev)
+    G = nx.MultiDiGraph()
+    node_ids = used.tolist()
+    count = street_counts(eu, ev, keys, len(used)).tolist() if simplify else None
+    nodes = []
+    for i in np.flatnonzero(kept).tolist():
+        attrs = {"y": float(ys[i]), "x": float(xs[i])}
+        if node_tags:
+            tags = node_tags.get(node_ids[i])
+            if tags:
+                attrs.update((k, tags[k]) for k in NODE_TAGS if k in tags)
+        if count is not None:
+            attrs["street_count"] = count[i]
+        nodes.append((node_ids[i], attrs))
+    G.add_nodes_from(nodes)
+    G.add_edges_from((node_ids[a], node_ids[b], k, d) for (a, b, d), k in zip(edges, keys.tolist()))
+    if simplify:
+        G.graph["simplified"] = True
     return G
 
 
-def _add_street_count(G: nx.MultiDiGraph) -> None:
-    """Set ``street_count`` on nodes: undirected street ends at each node (osmnx's definition)."""
-    from osmnx.stats import count_streets_per_node
-
-    nx.set_node_attributes(G, count_streets_per_node(G), name="street_count")
+def _occurrence(codes: np.ndarray) -> np.ndarray:
+    """Return, for each element, how many equal elements precede it."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    start = np.r_[0, np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1]
+    run_start = np.repeat(start, np.diff(np.r_[start, len(codes)]))
+    out = np.empty(len(codes), dtype=np.int64)
+    out[order] = np.arange(len(codes)) - run_start
+    return out
 
 
 def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str, Any]:

@@ -1,12 +1,209 @@
-"""Topological simplification: merge chains of interstitial nodes, with osmnx's result."""
+"""Topological simplification on segment arrays, with the result of ``osmnx.simplify_graph``.
+
+osmnx simplifies a built networkx graph: it copies it, walks it through networkx views and makes one shapely
+LineString per edge from Point objects, which dominates the load time of a large extract. The same rules run
+here on plain arrays and dicts before the graph is built (endpoints of osmnx's ``_is_endpoint`` with default
+options, paths of ``_build_path``, attributes aggregated as osmnx does, isolated rings removed), and the
+geometries are made in one vectorized ``shapely.linestrings`` call. Unique attribute values that differ
+along a path become a sorted list (osmnx's order is that of a Python set).
+"""
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
-def simplify_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Return ``G`` simplified exactly as ``osmnx.simplify_graph`` does (default options)."""
-    import osmnx as ox
+def endpoints_mask(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Return which nodes (indices ``0..n_nodes-1``) are endpoints by osmnx's strict rules.
 
-    return ox.simplify_graph(G)
+    A node is an endpoint if it self-loops, has no in- or no out-edges, or does not have exactly two
+    neighbors with a degree of 2 or 4 (``osmnx.simplification._is_endpoint``).
+    """
+    indeg = np.bincount(v, minlength=n_nodes)
+    outdeg = np.bincount(u, minlength=n_nodes)
+    loop = np.zeros(n_nodes, dtype=bool)
+    loop[u[u == v]] = True
+    a = np.concatenate([u, v])
+    b = np.concatenate([v, u])
+    pairs = np.unique(a * np.int64(n_nodes) + b)
+    n_neighbors = np.bincount(pairs // n_nodes, minlength=n_nodes)
+    degree = indeg + outdeg
+    return loop | (indeg == 0) | (outdeg == 0) | ~((n_neighbors == 2) & ((degree == 2) | (degree == 4)))
+
+
+def simplify_segments(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    w: np.ndarray,
+    rev: np.ndarray,
+    length: np.ndarray,
+    way_attrs: list[dict[str, Any]],
+) -> tuple[np.ndarray, list[tuple[int, int, dict[str, Any]]]]:
+    """Return ``(kept_nodes, edges)`` of the simplified graph of directed segments.
+
+    Parameters
+    ----------
+    xs, ys
+        Node coordinates by node index.
+    u, v
+        Segment end node indices, in the order osmnx would add the edges.
+    w, rev, length
+        Per segment: the index of its way in ``way_attrs``, whether it runs against the way, its length.
+    way_attrs
+        Attributes of each way (``osmid``, ``highway``, ``name``, ``oneway``...).
+
+    Returns
+    -------
+    kept_nodes
+        Boolean mask of the node indices that remain.
+    edges
+        ``(u_index, v_index, attrs)`` in insertion order: unmerged segments keep their attributes, merged
+        paths get aggregated attributes, summed ``length`` and a ``geometry``.
+    """
+    n_nodes = len(xs)
+    is_end = endpoints_mask(u, v, n_nodes)
+    # first segment of each directed pair, and successors in first-insertion order (networkx's order)
+    pair = u * np.int64(n_nodes) + v
+    _, first = np.unique(pair, return_index=True)
+    first.sort()
+    first_seg = dict(zip(pair[first].tolist(), first.tolist()))
+    succ: dict[int, list[int]] = {}
+    for a, b in zip(u[first].tolist(), v[first].tolist()):
+        succ.setdefault(a, []).append(b)
+
+    ends = np.flatnonzero(is_end).tolist()
+    end_set = set(ends)
+    paths = []
+    for e in ends:
+        for s in succ.get(e, ()):
+            if s not in end_set:
+                paths.append(_build_path(succ, e, s, end_set))
+
+    removed = np.zeros(n_nodes, dtype=bool)
+    for p in paths:
+        removed[p[1:-1]] = True
+    keep_seg = ~(removed[u] | removed[v])
+    edges: list[tuple[int, int, dict[str, Any]]] = [
+        (a, b, {**way_attrs[k], "reversed": r, "length": d})
+        for a, b, k, r, d in zip(
+            u[keep_seg].tolist(),
+            v[keep_seg].tolist(),
+            w[keep_seg].tolist(),
+            rev[keep_seg].tolist(),
+            length[keep_seg].tolist(),
+        )
+    ]
+    if paths:
+        edges.extend(_path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs))
+    kept = ~removed
+    kept &= ~_ring_nodes(edges, is_end, n_nodes)
+    if not kept.all():
+        edges = [e for e in edges if kept[e[0]] and kept[e[1]]]
+    return kept, edges
+
+
+def _build_path(succ: dict[int, list[int]], e: int, s: int, ends: set[int]) -> list[int]:
+    """Return the node path from endpoint ``e`` through ``s`` to the next endpoint (osmnx's rules)."""
+    path = [e, s]
+    seen = {e, s}
+    for nxt in succ.get(s, ()):
+        if nxt in seen:
+            continue
+        node = nxt
+        path.append(node)
+        seen.add(node)
+        while node not in ends:
+            options = [n for n in succ.get(node, ()) if n not in seen]
+            if len(options) == 1:
+                node = options[0]
+                path.append(node)
+                seen.add(node)
+            elif not options:
+                if e in succ.get(node, ()):
+                    path.append(e)  # the end of a self-looping chain
+                return path
+            else:  # pragma: no cover - a node with two ways out is an endpoint by definition
+                raise RuntimeError(f"impossible simplification pattern near node index {node}")
+        return path
+    return path
+
+
+def _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
+    """Return the merged edges of ``paths`` with aggregated attributes and vectorized geometries."""
+    flat = np.fromiter((n for p in paths for n in p), dtype=np.int64)
+    sizes = np.fromiter((len(p) for p in paths), dtype=np.int64, count=len(paths))
+    path_id = np.repeat(np.arange(len(paths)), sizes)
+    geoms = shapely.linestrings(np.column_stack([xs[flat], ys[flat]]), indices=path_id)
+    # segment index of each consecutive pair in each path
+    same = path_id[1:] == path_id[:-1]
+    keys = (flat[:-1] * np.int64(n_nodes) + flat[1:])[same]
+    segs = np.fromiter((first_seg[k] for k in keys.tolist()), dtype=np.int64, count=len(keys))
+    seg_path = path_id[:-1][same]
+    starts = np.searchsorted(seg_path, np.arange(len(paths)))
+    total = np.add.reduceat(length[segs], starts)
+    seg_w = w[segs].tolist()
+    seg_rev = rev[segs].tolist()
+    bounds = [*starts.tolist(), len(segs)]
+    out = []
+    for i, p in enumerate(paths):
+        lo, hi = bounds[i], bounds[i + 1]
+        ws = seg_w[lo:hi]
+        attrs = _aggregate([way_attrs[k] for k in ws]) if len(set(ws)) > 1 else dict(way_attrs[ws[0]])
+        rv = set(seg_rev[lo:hi])
+        attrs["reversed"] = rv.pop() if len(rv) == 1 else sorted(rv)
+        attrs["length"] = float(total[i])
+        attrs["geometry"] = geoms[i]
+        out.append((p[0], p[-1], attrs))
+    return out
+
+
+def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one value per key where all agree, else the sorted unique values (osmnx's merge)."""
+    values: dict[str, list[Any]] = {}
+    for d in dicts:
+        for k, val in d.items():
+            values.setdefault(k, []).append(val)
+    out = {}
+    for k, vals in values.items():
+        uniq = set(vals)
+        out[k] = vals[0] if len(uniq) == 1 else sorted(uniq, key=lambda x: (str(type(x)), x))
+    return out
+
+
+def _ring_nodes(edges, is_end: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Return a mask of nodes in components without any endpoint (isolated rings osmnx removes)."""
+    if not edges:
+        return np.zeros(n_nodes, dtype=bool)
+    a = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+    b = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(graph, directed=True, connection="weak")
+    has_end = np.zeros(labels.max() + 1, dtype=bool)
+    has_end[labels[is_end]] = True
+    used = np.zeros(n_nodes, dtype=bool)
+    used[a] = True
+    used[b] = True
+    return used & ~has_end[labels]
+
+
+def street_counts(u: np.ndarray, v: np.ndarray, keys: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Return osmnx's ``street_count`` per node index: undirected edges (parallel ones apart) at it."""
+    loop = u == v
+    lo = np.minimum(u, v)[~loop]
+    hi = np.maximum(u, v)[~loop]
+    k = keys[~loop]
+    if len(lo):
+        uniq = np.unique(np.column_stack([lo, hi, k]), axis=0)
+        counts = np.bincount(uniq[:, 0], minlength=n_nodes) + np.bincount(uniq[:, 1], minlength=n_nodes)
+    else:
+        counts = np.zeros(n_nodes, dtype=np.int64)
+    loops = np.unique(u[loop])
+    counts[loops] += 2
+    return counts

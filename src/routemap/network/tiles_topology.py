@@ -135,8 +135,8 @@ def _attr_codes(lines: pd.DataFrame) -> np.ndarray:
     cols = [c for c in JOIN_ATTRS if c in lines.columns]
     if not cols:
         return np.zeros(len(lines), dtype=np.int64)
-    frame = lines[cols].astype(object).where(lines[cols].notna(), "")
-    return frame.astype(str).agg("\x1f".join, axis=1).factorize()[0].astype(np.int64)
+    frame = lines[cols].astype(object).where(lines[cols].notna(), "").astype(str)
+    return frame.groupby(cols, sort=True).ngroup().to_numpy(dtype=np.int64)
 
 
 def join_cut_points(xy: np.ndarray, start: np.ndarray, part_attr: np.ndarray, extent: int) -> np.ndarray:
@@ -235,17 +235,16 @@ def street_ways(
     feature = kept[feature]
     xy = join_cut_points(xy, start, _attr_codes(lines)[feature], extent)
 
-    q = np.round(xy * _KEY_SCALE).astype(np.int64)
-    uniq, node = np.unique(q, axis=0, return_inverse=True)
-    node = node.reshape(-1) + 1
+    uniq, node = _unique_points(np.round(xy * _KEY_SCALE).astype(np.int64))
+    node = node + 1
     lons, lats = pixels_to_lonlat(uniq[:, 0] / _KEY_SCALE, uniq[:, 1] / _KEY_SCALE, zoom, extent)
     ids = np.arange(1, len(uniq) + 1, dtype=np.int64)
 
     # segments, without zero-length ones and without repeats (kept where first seen)
     seg = np.flatnonzero((part[1:] == part[:-1]) & (node[1:] != node[:-1]))
     a, b = node[seg], node[seg + 1]
-    pair = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
-    _, first = np.unique(pair, axis=0, return_index=True)
+    pair = np.minimum(a, b) * (len(ids) + 1) + np.maximum(a, b)
+    _, first = np.unique(pair, return_index=True)
     seg = seg[np.sort(first)]
     # a way is a run of consecutive kept segments of one part
     new_run = np.ones(len(seg), dtype=bool)
@@ -259,6 +258,18 @@ def street_ways(
         for s, e in zip(run_starts.tolist(), run_stops.tolist())
     ]
     return (ids, lons, lats), ways
+
+
+def _unique_points(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the unique rows of an (n, 2) integer array (sorted by y, then x) and each row's index."""
+    lo = q.min(axis=0)
+    span = q.max(axis=0) - lo + 1
+    if float(span[0]) * float(span[1]) < 2**62:  # one int64 key per point: much faster than axis=0
+        key = (q[:, 1] - lo[1]) * span[0] + (q[:, 0] - lo[0])
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return q[first], inverse.reshape(-1)
+    uniq, inverse = np.unique(q[:, ::-1], axis=0, return_inverse=True)
+    return uniq[:, ::-1], inverse.reshape(-1)
 
 
 def _truthy(value: Any) -> bool:
