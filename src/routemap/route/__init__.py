@@ -1,5 +1,12 @@
-"""Route planning: stops -> a Route of a target length (the planner lands in ``plan.py``)."""
+"""Route planning: stops (and a target length) -> a :class:`Route` on a street graph.
+
+``compile`` turns a graph into scipy arrays (largest strongly connected part), ``profiles`` holds the cost
+multipliers, ``stops`` resolves what users write, ``target`` searches lengths, ``plan`` ties them together.
+"""
 
 from routemap.route.model import Route, RouteStop
+from routemap.route.plan import parse_length, plan_route
+from routemap.route.profiles import PROFILES
+from routemap.route.stops import Stop
 
-__all__ = ["Route", "RouteStop"]
+__all__ = ["PROFILES", "Route", "RouteStop", "Stop", "parse_length", "plan_route"]

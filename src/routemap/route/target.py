@@ -1,0 +1,252 @@
+"""Length search: a node path through fixed stops whose length is within a tolerance of a target.
+
+Per leg a -> b with a leg target T: a via node w (geometric candidates on an ellipse with foci a and b,
+snapped to nodes), routed a -> w, then an exact final adjustment: among all nodes v, from one forward tree
+from w and one reverse tree towards b (both penalizing edges already used, so the way back avoids them),
+pick v so that len(a->w) + len(w->v) + len(v->b) lies within the band around T, with the least repeated
+length (then the lowest profile cost). The leg with the extra length is tried in several placements; the
+best whole route wins (least repeated, then closest to target, then cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from routemap.route.compile import CompiledGraph, Tree, shortest_tree
+
+#: Cost multiplier of an edge already on the route (either direction) when planning what follows.
+USED_PENALTY = 5.0
+#: How many of the best-looking final nodes v per via candidate are checked exactly.
+TOP_K = 10
+
+
+@dataclass
+class Candidate:
+    """A path (node indices) and what it measures."""
+
+    path: list[int]
+    metres: float
+    repeated_m: float
+    cost: float
+
+    def key(self, target: float) -> tuple[float, float, float]:
+        """Return the ranking key: repeated metres, distance to target, cost."""
+        return (round(self.repeated_m, 1), round(abs(self.metres - target), 1), self.cost)
+
+
+def path_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
+    """Return the CSR positions of the edges along ``path``."""
+    p = np.asarray(path, np.int64)
+    return cg.edge_pos(p[:-1], p[1:])
+
+
+def _measure(cg: CompiledGraph, path: list[int], used_count: np.ndarray) -> Candidate:
+    pos = path_edges(cg, path)
+    eids = cg.eid[pos]
+    lengths = cg.length[pos]
+    # a traversal is repeated when its street was used before (earlier legs or earlier in this path)
+    order = np.argsort(eids, kind="stable")
+    se = eids[order]
+    seen_here = np.zeros(len(se), bool)
+    seen_here[1:] = se[1:] == se[:-1]
+    before = np.empty(len(eids), bool)
+    before[order] = seen_here
+    repeated = (used_count[eids] > 0) | before
+    return Candidate(
+        list(path),
+        float(lengths.sum()),
+        float(lengths[repeated].sum()),
+        float(cg.cost.data[pos].sum()),
+    )
+
+
+def _via_points(cg: CompiledGraph, a: int, b: int, leg_target: float, detour: float) -> list[int]:
+    """Return node indices near points of ellipses with foci a and b (on both sides of the a-b line)."""
+    ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    f = np.hypot(bx - ax, by - ay) / 2
+    if f > 1e-6:
+        ux_, uy_ = (bx - ax) / (2 * f), (by - ay) / (2 * f)
+    else:
+        ux_, uy_ = 1.0, 0.0
+    nx_, ny_ = -uy_, ux_
+    points = []
+    for share in (0.55, 0.8):
+        semi = leg_target * share / detour / 2
+        if semi <= f * 1.02:
+            continue
+        minor = np.sqrt(semi**2 - f**2)
+        angles = np.deg2rad(np.arange(0, 360, 30 if f > 1e-6 else 45))
+        for t in angles:
+            if f > 1e-6 and (np.isclose(np.sin(t), 0)):
+                continue  # on the a-b axis: behind a or beyond b, rarely a good loop
+            points.append(
+                (
+                    cx + semi * np.cos(t) * ux_ + minor * np.sin(t) * nx_,
+                    cy + semi * np.cos(t) * uy_ + minor * np.sin(t) * ny_,
+                )
+            )
+    if not points:
+        return []
+    tree = cg.cache.get("_kdtree")
+    if tree is None:
+        tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
+    _, idx = tree.query(np.array(points))
+    return list(dict.fromkeys(int(i) for i in idx if int(i) not in (a, b)))
+
+
+def _finish(
+    cg: CompiledGraph,
+    prefix: list[int],
+    prefix_m: float,
+    fwd: Tree,
+    rev: Tree,
+    lo: float,
+    hi: float,
+    used_count: np.ndarray,
+    goal: float,
+) -> list[Candidate]:
+    """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi]."""
+    total = prefix_m + fwd.metres + rev.metres
+    ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (total >= lo) & (total <= hi)
+    v = np.nonzero(ok)[0]
+    if len(v) == 0:
+        return []
+    # a U-turn at v (its tree parent is also the next hop back) repeats at least one edge
+    uturn = (fwd.pred[v] == rev.pred[v]) & (fwd.pred[v] >= 0)
+    proxy = fwd.repeat[v] + rev.repeat[v]
+    cost = fwd.cost[v] + rev.cost[v]
+    order = np.lexsort((v, cost, np.round(proxy, -1), uturn))
+    out = []
+    for i in v[order[:TOP_K]]:
+        path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
+        out.append(_measure(cg, path, used_count))
+    out.sort(key=lambda c: c.key(goal))
+    return out
+
+
+def plan_leg(
+    cg: CompiledGraph,
+    a: int,
+    b: int,
+    leg_target: float | None,
+    band: float,
+    used_count: np.ndarray,
+) -> Candidate | None:
+    """Return the best path a -> b of length ``leg_target`` +- ``band`` (None: the penalized best path).
+
+    Edges in ``used_count`` (> 0) cost :data:`USED_PENALTY` times more and count as repeated.
+    """
+    used = used_count > 0
+    fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY)
+    if leg_target is None:
+        if a == b:
+            return Candidate([a], 0.0, 0.0, 0.0)
+        return _measure(cg, fwd_a.path(b), used_count)
+    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
+    lo, hi = leg_target - band, leg_target + band
+    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target)[:1]
+    if a != b and np.isfinite(fwd_a.metres[b]):
+        detour = max(1.1, fwd_a.metres[b] / max(np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]), 1.0))
+    else:
+        detour = 1.3
+    detour = min(detour, 1.6)
+    for w in _via_points(cg, a, b, leg_target, detour):
+        if not np.isfinite(fwd_a.cost[w]):
+            continue
+        head = fwd_a.path(w)
+        head_pos = path_edges(cg, head)
+        count = used_count.copy()
+        np.add.at(count, cg.eid[head_pos], 1)
+        if fwd_a.metres[w] >= hi:
+            continue
+        used_w = count > 0
+        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
+        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
+        found = _finish(cg, head, float(fwd_a.metres[w]), fwd_w, rev_bw, lo, hi, used_count, leg_target)
+        best.extend(found[:1])
+    if not best:
+        return None
+    best.sort(key=lambda c: c.key(leg_target))
+    return best[0]
+
+
+def plan_target(
+    cg: CompiledGraph,
+    stops: list[int],
+    base_m: list[float],
+    target_m: float,
+    tolerance: float,
+) -> list[tuple[list[int], list[int]]]:
+    """Return candidate routes (path, index of each stop in the path) of about ``target_m`` metres.
+
+    Parameters
+    ----------
+    stops : list of int
+        Node index of each stop, in order (at least two).
+    base_m : list of float
+        Length of each leg's cost-optimal path.
+    """
+    legs = len(stops) - 1
+    extra = max(target_m - sum(base_m), 0.0)
+    shares: list[np.ndarray] = []
+    base = np.asarray(base_m, float)
+    if base.sum() > 0:
+        shares.append(base / base.sum())
+    shares.append(np.full(legs, 1.0 / legs))
+    for i in np.argsort(-base, kind="stable")[: min(legs, 3)]:
+        one = np.zeros(legs)
+        one[i] = 1.0
+        shares.append(one)
+    seen = set()
+    band = tolerance * target_m / 2
+    results: list[tuple[tuple, list[int], list[int]]] = []
+    for share in shares:
+        sig = tuple(np.round(share, 6))
+        if sig in seen:
+            continue
+        seen.add(sig)
+        got = _plan_with_shares(cg, stops, base, extra * share, target_m, band)
+        if got is not None:
+            results.append(got)
+    results.sort(key=lambda r: r[0])
+    return [(path, idx) for _, path, idx in results]
+
+
+def _plan_with_shares(cg, stops, base, extras, target_m, band):
+    used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
+    path = [stops[0]]
+    stop_idx = [0]
+    done_m = 0.0
+    cost = 0.0
+    legs = len(stops) - 1
+    for i in range(legs):
+        a, b = stops[i], stops[i + 1]
+        if i == legs - 1:
+            goal, leg_band = target_m - done_m, band
+        elif extras[i] > 1.0:
+            goal, leg_band = base[i] + extras[i], max(band, 0.05 * extras[i])
+        else:
+            goal, leg_band = None, band
+        if goal is not None and goal <= 0:
+            return None
+        leg = plan_leg(cg, a, b, goal, leg_band, used_count)
+        if leg is None:
+            return None
+        if len(leg.path) > 1:
+            np.add.at(used_count, cg.eid[path_edges(cg, leg.path)], 1)
+        path.extend(leg.path[1:])
+        stop_idx.append(len(path) - 1)
+        done_m += leg.metres
+        cost += leg.cost
+    counts = used_count[used_count > 0]
+    del counts
+    pos = path_edges(cg, path)
+    lengths = cg.length[pos]
+    _, first = np.unique(cg.eid[pos], return_index=True)
+    repeated = float(lengths.sum() - lengths[first].sum())
+    key = (round(repeated, 1), round(abs(done_m - target_m), 1), cost)
+    return key, path, stop_idx
