@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.util
 import os
 import re
 import unicodedata
@@ -73,10 +74,16 @@ def read_polygons(path: str | os.PathLike, what: str) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"The {what} file {path} does not exist; check the path.")
+    parquet = path.suffix.lower() in _SUFFIXES
+    if parquet and importlib.util.find_spec("pyarrow") is None:
+        raise InputFileError(f"Reading the GeoParquet file {path} needs pyarrow; run `pip install pyarrow`.")
     try:
-        gdf = gpd.read_parquet(path) if path.suffix.lower() in _SUFFIXES else gpd.read_file(path)
+        gdf = gpd.read_parquet(path) if parquet else gpd.read_file(path)
     except Exception as exc:  # pyogrio/arrow raise many types; say which file and why
-        raise InputFileError(f"Cannot read the {what} file {path} ({exc}); is it a polygon layer?") from exc
+        reason = " ".join(str(exc).split())
+        raise InputFileError(
+            f"Cannot read the {what} file {path} ({reason}); is it a polygon layer?"
+        ) from exc
     return check_polygons(gdf, f"the {what} file {path}")
 
 
