@@ -123,7 +123,9 @@ def compile_graph(
     CompiledGraph
     """
     table = profile_weights(profile, weights)
-    sig = (G.number_of_nodes(), G.number_of_edges(), tuple(sorted(table.items())))
+    # number of nodes and of joined node pairs: cheap, and they change when streets are added or cut
+    pairs = sum(map(len, G._succ.values()))
+    sig = (G.number_of_nodes(), pairs, tuple(sorted(table.items())))
     per_graph = _CACHE.setdefault(G, {}) if _weakrefable(G) else {}
     hit = per_graph.get(sig)
     if hit is not None:
@@ -286,32 +288,34 @@ def shortest_tree(
     has = pred >= 0
     v = np.nonzero(has)[0]
     pos = cg.edge_pos(pred[v], v) if not reverse else cg.edge_pos(v, pred[v])
-    step = np.zeros((len(dist), 2))
-    step[v, 0] = cg.length[pos]
-    if used is not None:
-        step[v, 1] = np.where(used[cg.eid[pos]], cg.length[pos], 0.0)
-    sums = tree_sums(pred, step)
-    return Tree(int(root), reverse, dist, pred, sums[:, 0], sums[:, 1])
+    metres = np.zeros(len(dist))
+    metres[v] = cg.length[pos]
+    if used is not None and used.any():
+        repeat = np.zeros(len(dist))
+        repeat[v] = np.where(used[cg.eid[pos]], cg.length[pos], 0.0)
+        metres, repeat = tree_sums(pred, metres, repeat)
+    else:
+        (metres,) = tree_sums(pred, metres)
+        repeat = np.zeros(len(dist))
+    return Tree(int(root), reverse, dist, pred, metres, repeat)
 
 
-def tree_sums(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """Return, for every node, the sum of ``step`` over its tree path to the root (pointer jumping).
+def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:
+    """Return, per ``step`` array, every node's sum of it over its tree path to the root (pointer jumping).
 
     ``step[v]`` is the value of the edge joining ``v`` to ``pred[v]``; ``pred`` is -1 at roots.
     """
-    acc = step.astype(float).copy()
-    anc = pred.copy()
-    while True:
-        live = anc >= 0
-        if not live.any():
-            return acc
-        idx = np.nonzero(live)[0]
-        up = anc[idx]
-        acc_new = acc.copy()
-        acc_new[idx] += acc[up]
-        anc_new = anc.copy()
-        anc_new[idx] = anc[up]
-        acc, anc = acc_new, anc_new
+    accs = [np.array(step, dtype=float) for step in steps]
+    anc = np.array(pred, dtype=np.int64)
+    live = np.nonzero(anc >= 0)[0]
+    while live.size:
+        up = anc[live]
+        # the right-hand sides are gathered before the writes: one synchronous jump
+        for acc in accs:
+            acc[live] += acc[up]
+        anc[live] = anc[up]
+        live = live[anc[live] >= 0]
+    return accs
 
 
 def shortest_metres(cg: CompiledGraph, sources: np.ndarray, weight: str = "length") -> np.ndarray:

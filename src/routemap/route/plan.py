@@ -233,12 +233,10 @@ def plan_route(
 
 
 def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
-    tried = [cg]
-    if profile != "shortest":
-        # the profile's preferred streets may all be too long for a target near the minimum
-        tried.append(compile_graph(cg.graph, "shortest"))
     best = None
-    for graph in tried:
+    for attempt in range(2 if profile != "shortest" else 1):
+        # the profile's preferred streets may all be too long for a target near the minimum
+        graph = cg if attempt == 0 else compile_graph(cg.graph, "shortest")
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         base = [shortest_tree(graph, a).metres[b] for a, b in zip(stop_nodes[:-1], stop_nodes[1:])]
         for path, stop_idx in plan_target(graph, stop_nodes, base, target_m, tolerance):

@@ -74,7 +74,7 @@ def _via_points(cg: CompiledGraph, a: int, b: int, leg_target: float, detour: fl
         ux_, uy_ = 1.0, 0.0
     nx_, ny_ = -uy_, ux_
     points = []
-    for share in (0.55, 0.8):
+    for share in (0.7,):
         semi = leg_target * share / detour / 2
         if semi <= f * 1.02:
             continue
@@ -149,6 +149,8 @@ def plan_leg(
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
     best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target)[:1]
+    if best and best[0].repeated_m == 0:
+        return best[0]
     if a != b and np.isfinite(fwd_a.metres[b]):
         detour = max(1.1, fwd_a.metres[b] / max(np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]), 1.0))
     else:
@@ -168,6 +170,8 @@ def plan_leg(
         rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
         found = _finish(cg, head, float(fwd_a.metres[w]), fwd_w, rev_bw, lo, hi, used_count, leg_target)
         best.extend(found[:1])
+        if found and found[0].repeated_m == 0:
+            break
     if not best:
         return None
     best.sort(key=lambda c: c.key(leg_target))
@@ -212,6 +216,8 @@ def plan_target(
         got = _plan_with_shares(cg, stops, base, extra * share, target_m, band)
         if got is not None:
             results.append(got)
+            if got[0][0] == 0:
+                break  # nothing repeated: no other placement can do better on the first criterion
     results.sort(key=lambda r: r[0])
     return [(path, idx) for _, path, idx in results]
 
@@ -242,8 +248,6 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band):
         stop_idx.append(len(path) - 1)
         done_m += leg.metres
         cost += leg.cost
-    counts = used_count[used_count > 0]
-    del counts
     pos = path_edges(cg, path)
     lengths = cg.length[pos]
     _, first = np.unique(cg.eid[pos], return_index=True)
