@@ -353,14 +353,14 @@ def test_route_through_downtown_and_chinatown(downtown_route, hoods, tracts):
     # people within 400 m: independent overlay of the tracts on shapely's buffer
     expected = overlay_figures(line_utm.buffer(400), tracts.to_crs(UTM))
     assert rd.buffer_m == 400
-    assert rd.people["population"] == pytest.approx(expected["population"], rel=0.005)
-    assert rd.population == rd.people["population"]
-    assert rd.people["pct_foreign_born"] == pytest.approx(expected["pct_foreign_born"], abs=0.05)
+    assert rd.near_route["population"] == pytest.approx(expected["population"], rel=0.005)
+    assert rd.population == rd.near_route["population"]
+    assert rd.near_route["pct_foreign_born"] == pytest.approx(expected["pct_foreign_born"], abs=0.05)
     assert 5_000 < rd.population < 100_000
 
     out = json.loads(json.dumps(rd.to_dict()))
     assert [r["name"] for r in out["neighborhoods"]] == names
-    assert out["people"]["population"] == pytest.approx(rd.population)
+    assert out["near_route"]["population"] == pytest.approx(rd.population)
 
 
 def test_route_that_doubles_back_counts_each_visit(downtown_route):
@@ -415,3 +415,21 @@ def test_embedded_network_route_if_available():
     assert names[0] == "Downtown" and "Chinatown" in names
     assert rd.neighborhoods["length_m"].sum() == pytest.approx(length, rel=0.005)
     assert rd.population > 5_000
+
+
+def test_planned_route_object(shared_la, tracts):
+    """The real routemap Route (plan_route on the Overpass drive file): ordered rows sum to its length."""
+    try:
+        from routemap.network import load_network
+        from routemap.route import plan_route
+    except ImportError:
+        pytest.skip("routemap.load_network / plan_route not available yet")
+    G = load_network(shared_la / "osm" / "overpass_drive_central_la_2025-04-04.json")
+    route = plan_route(G, [f"{lat},{lon}" for lat, lon in DOWNTOWN_CHINATOWN])
+    rd = route_demographics(route)
+    assert rd.route_length_m == pytest.approx(route.length_m)
+    assert rd.neighborhoods["length_m"].sum() == pytest.approx(route.length_m, rel=0.005)
+    assert list(rd.neighborhoods["name"])[:2] == ["Downtown", "Chinatown"]
+    line_utm = gpd.GeoSeries([route.geometry], crs=4326).to_crs(UTM).iloc[0]
+    expected = overlay_figures(line_utm.buffer(400), tracts.to_crs(UTM))
+    assert rd.population == pytest.approx(expected["population"], rel=0.005)

@@ -36,9 +36,10 @@ class RouteDemographics:
     visits
         One row per visit, in route order: ``name``, ``start_m``, ``end_m``, ``length_m``, ``miles``.
         A neighborhood entered twice has two rows here.
-    people
+    near_route
         The people living within ``buffer_m`` of the route (tract figures interpolated by area onto
-        the buffer polygon): the :data:`FIGURE_FIELDS` and ``area_km2``.
+        the buffer polygon): the :data:`FIGURE_FIELDS` and ``area_km2``; also readable as attributes
+        (``rd.population``, ``rd.pct_foreign_born``).
     route_length_m, buffer_m
         The route's length (metres) and the buffer's half-width.
     buffer
@@ -47,16 +48,16 @@ class RouteDemographics:
 
     neighborhoods: pd.DataFrame
     visits: pd.DataFrame
-    people: dict[str, float]
+    near_route: dict[str, float]
     route_length_m: float
     buffer_m: float
     buffer: Any = field(repr=False, default=None)
 
     def __getattr__(self, name: str) -> float:
         # rd.population, rd.pct_foreign_born...: the people figures read as attributes
-        people = self.__dict__.get("people", {})
-        if name in people:
-            return people[name]
+        near = self.__dict__.get("near_route", {})
+        if name in near:
+            return near[name]
         raise AttributeError(name)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,7 +79,7 @@ class RouteDemographics:
             "buffer_m": clean(self.buffer_m),
             "neighborhoods": records(self.neighborhoods),
             "visits": records(self.visits),
-            "people": {k: clean(v) for k, v in self.people.items()},
+            "near_route": {k: clean(v) for k, v in self.near_route.items()},
         }
 
 
@@ -200,12 +201,12 @@ def route_demographics(
         tracts if isinstance(tracts, gpd.GeoDataFrame) and "population" in tracts else load_tracts(tracts)
     )
     figures = interpolate_figures(tract_layer, buffer, crs=crs).iloc[0]
-    people = {k: float(figures[k]) for k in FIGURE_FIELDS}
-    people["area_km2"] = buffer_utm.area / 1e6
+    near_route = {k: float(figures[k]) for k in FIGURE_FIELDS}
+    near_route["area_km2"] = buffer_utm.area / 1e6
     return RouteDemographics(
         neighborhoods=per_hood,
         visits=visits[["name", "start_m", "end_m", "length_m", "miles"]],
-        people=people,
+        near_route=near_route,
         route_length_m=float(length_m),
         buffer_m=float(buffer_m),
         buffer=buffer.to_crs(4326).iloc[0],
