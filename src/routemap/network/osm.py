@@ -101,9 +101,10 @@ def read_osm_file(path: str | Path) -> tuple[tuple, list, dict, dict[str, Any]]:
         ) from exc
     ids_a = np.asarray(ids, dtype=np.int64)
     ids_u, first = np.unique(ids_a, return_index=True)
-    scale = 1e-7  # osmium stores coordinates as integers of 1e-7 degree
-    lons = np.asarray(xs, dtype=np.int64)[first] * scale
-    lats = np.asarray(ys, dtype=np.int64)[first] * scale
+    # osmium stores integers of 1e-7 degree; dividing (not multiplying by 1e-7) gives the nearest
+    # float to the decimal OSM coordinate, as parsing the text does
+    lons = np.asarray(xs, dtype=np.int64)[first] / 1e7
+    lats = np.asarray(ys, dtype=np.int64)[first] / 1e7
     if header_ts is None and newest > 0:
         header_ts = _iso(dt.datetime.fromtimestamp(newest, dt.timezone.utc))
     return (ids_u, lons, lats), ways, node_tags, {"osm_timestamp": header_ts}
@@ -122,7 +123,26 @@ def _header_timestamp(path: Path) -> str | None:
                 return value
     finally:
         reader.close()
-    return None
+    return _xml_osm_base(path)
+
+
+def _xml_osm_base(path: Path) -> str | None:
+    """Return ``<meta osm_base="...">`` from the head of an OSM XML file (Overpass writes it), or None."""
+    import bz2
+    import gzip
+    import re
+
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        return None
+    opener = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+    except (OSError, EOFError):
+        return None
+    m = re.search(r'<meta\s[^>]*osm_base="([^"]+)"', head)
+    return m.group(1) if m else None
 
 
 def _iso(when: dt.datetime) -> str:

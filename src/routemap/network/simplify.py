@@ -87,8 +87,8 @@ def simplify_segments(
                 paths.append(_build_path(succ, e, s, end_set))
 
     removed = np.zeros(n_nodes, dtype=bool)
-    for p in paths:
-        removed[p[1:-1]] = True
+    interior = [n for p in paths for n in p[1:-1]]
+    removed[np.asarray(interior, dtype=np.int64)] = True
     keep_seg = ~(removed[u] | removed[v])
     edges: list[tuple[int, int, dict[str, Any]]] = [
         (a, b, {**way_attrs[k], "reversed": r, "length": d})

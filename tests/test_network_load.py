@@ -1,0 +1,252 @@
+"""load_network on tiny OSM files: formats, filters, cut ways, bbox, cache, bad inputs, CLI."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import os
+import pickle
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import osm_fixtures as fx
+import osmnx as ox
+import pytest
+
+from routemap.cli import main
+from routemap.errors import InputFileError, NetworkError
+from routemap.network import cache, load_network, network_info
+
+
+def _osmids(G) -> set[int]:
+    out = set()
+    for *_, d in G.edges(data=True):
+        ids = d.get("osmid")
+        out.update(ids if isinstance(ids, list) else [ids])
+    return out
+
+
+def _edge_lengths(G) -> Counter:
+    return Counter((u, v, round(d["length"], 6)) for u, v, d in G.edges(data=True))
+
+
+@pytest.fixture()
+def scene(tmp_path) -> Path:
+    return fx.write_osm_xml(tmp_path / "scene.osm")
+
+
+@pytest.fixture()
+def scene_pbf(tmp_path, scene) -> Path:
+    import osmium
+
+    path = tmp_path / "scene.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as writer:
+        for obj in osmium.FileProcessor(str(scene)):
+            writer.add(obj)
+    return path
+
+
+def test_run_keeps_sidewalk_separate_street_walk_drops_it(scene):
+    run = load_network(scene, network_type="run")
+    walk = load_network(scene, network_type="walk")
+    assert fx.SEP_AVE in _osmids(run)
+    assert fx.SEP_AVE not in _osmids(walk)
+    assert {fx.FOOTWAY, fx.STEPS, fx.MAIN_ST, fx.CUT_ST, fx.ISLAND} <= _osmids(walk)
+
+
+def test_drive_has_no_footway_or_steps_and_main_st_one_way(scene):
+    G = load_network(scene, network_type="drive", simplify=False)
+    assert not {fx.FOOTWAY, fx.STEPS} & _osmids(G)
+    main_edges = sorted((u, v) for u, v, d in G.edges(data=True) if d["osmid"] == fx.MAIN_ST)
+    assert main_edges == [(1, 2), (2, 3)]
+    assert all(d["oneway"] for *_, d in G.edges(data=True) if d["osmid"] == fx.MAIN_ST)
+
+
+def test_walk_uses_one_way_street_both_ways(scene):
+    G = load_network(scene, network_type="walk", simplify=False)
+    main_edges = sorted((u, v) for u, v, d in G.edges(data=True) if d["osmid"] == fx.MAIN_ST)
+    assert main_edges == [(1, 2), (2, 1), (2, 3), (3, 2)]
+
+
+def test_way_cut_at_boundary_is_kept_where_osmnx_raises(scene):
+    with pytest.raises(ValueError, match="missing nodes"):
+        ox.graph_from_xml(scene, bidirectional=True)
+    G = load_network(scene, network_type="walk")
+    cut = [(u, v, d) for u, v, d in G.edges(data=True) if d["osmid"] == fx.CUT_ST]
+    assert sorted((u, v) for u, v, _ in cut) == [(3, 7), (7, 3)]
+    u, v, d = next(e for e in cut if e[:2] == (3, 7))
+    assert list(d["geometry"].coords) == [fx.NODES[n] for n in (3, 6, 7)]
+    assert fx.MISSING_NODE not in G
+
+
+def test_island_is_a_separate_component_and_info_reports_share(scene):
+    G = load_network(scene, network_type="walk")
+    comps = list(nx.strongly_connected_components(G))
+    assert len(comps) == 2
+    assert {20, 22} in comps
+    info = network_info(G)
+    assert info["nodes"] == len(G) and info["edges"] == G.number_of_edges()
+    biggest = max(comps, key=len)
+    assert info["largest_scc_nodes_share"] == pytest.approx(len(biggest) / len(G))
+    assert info["osm_timestamp"] == "2024-05-01T00:00:00Z"
+    assert info["street_km"] * 1000 == pytest.approx(
+        sum(d["length"] for u, v, d in G.edges(data=True) if u < v)
+    )
+    assert list(info)[:6] == ["source", "network_type", "nodes", "edges", "street_km", "street_mi"]
+
+
+def test_matches_osmnx_on_the_complete_walk_ways(tmp_path):
+    keep = fx.complete_ways(fx.NODES, fx.WAYS)
+    walk_ways = [w for w in keep if w[0] != fx.SEP_AVE]  # osmnx's walk filter drops it
+    path = fx.write_osm_xml(tmp_path / "complete.osm", ways=walk_ways)
+    expected = ox.graph_from_xml(path, bidirectional=True, retain_all=True)
+    G = load_network(path, network_type="walk")
+    # osmnx also keeps the file's nodes that no way uses; routemap's graph holds street nodes only
+    assert set(G) == {n for n in expected if expected.degree(n)}
+    assert _edge_lengths(G) == _edge_lengths(expected)
+    drive_expected = ox.graph_from_xml(
+        fx.write_osm_xml(tmp_path / "drive.osm", ways=[w for w in keep if w[0] == fx.MAIN_ST]),
+        retain_all=True,
+    )
+    drive = load_network(tmp_path / "drive.osm", network_type="drive")
+    assert _edge_lengths(drive) == _edge_lengths(drive_expected)
+
+
+def test_every_file_format_gives_the_same_graph(tmp_path, scene, scene_pbf):
+    reference = load_network(scene)
+    gz = tmp_path / "scene.osm.gz"
+    gz.write_bytes(gzip.compress(scene.read_bytes()))
+    bz = tmp_path / "scene.osm.bz2"
+    bz.write_bytes(bz2.compress(scene.read_bytes()))
+    js = tmp_path / "scene.json"
+    js.write_text(json.dumps(fx.overpass_json()))
+    graphml = tmp_path / "scene.graphml"
+    ox.save_graphml(reference, graphml)
+    kinds = {}
+    for path in (scene_pbf, gz, bz, js, graphml):
+        G = load_network(path)
+        kinds[path.name] = G.graph["routemap_source"]["kind"]
+        assert set(G) == set(reference), path.name
+        assert _edge_lengths(G) == _edge_lengths(reference), path.name
+    assert kinds == {
+        "scene.osm.pbf": "pbf",
+        "scene.osm.gz": "osm-xml",
+        "scene.osm.bz2": "osm-xml",
+        "scene.json": "overpass-json",
+        "scene.graphml": "graphml",
+    }
+
+
+def test_overpass_files_merge_newest_wins(tmp_path):
+    old = fx.overpass_json(osm_base="2020-01-01T00:00:00Z")
+    renamed = [(w, r, {**t, "name": "New Main St"} if w == fx.MAIN_ST else t) for w, r, t in fx.WAYS]
+    new = fx.overpass_json(ways=renamed, osm_base="2025-01-01T00:00:00Z")
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    # the newer file first: order of the list must not matter, the timestamp does
+    a.write_text(json.dumps(new))
+    b.write_text(json.dumps(old))
+    G = load_network([a, b], network_type="walk", simplify=False)
+    names = {d.get("name") for *_, d in G.edges(data=True) if d["osmid"] == fx.MAIN_ST}
+    assert names == {"New Main St"}
+    assert G.graph["routemap_source"]["osm_timestamp"] == "2025-01-01T00:00:00Z"
+
+
+def test_bbox_cuts_streets_and_empty_bbox_is_an_error(scene):
+    G = load_network(scene, bbox=(-118.2505, 34.0445, -118.2475, 34.0455), simplify=False)
+    assert set(G) == {1, 2, 3}
+    with pytest.raises(NetworkError, match="no streets") as err:
+        load_network(scene, bbox=(-118.20, 34.00, -118.19, 34.01))
+    assert "\n" not in str(err.value)
+
+
+def test_second_load_is_a_cache_hit_and_no_partial_cache(tmp_path, scene, monkeypatch):
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_network(scene)
+    hits = cache.STATS["hits"]
+    second = load_network(scene)
+    assert not first.graph["routemap_source"]["cache_hit"]
+    assert second.graph["routemap_source"]["cache_hit"]
+    assert cache.STATS["hits"] == hits + 1
+    assert _edge_lengths(first) == _edge_lengths(second)
+    files = list((tmp_path / "cache").rglob("*"))
+    assert [p.suffix for p in files if p.is_file()] == [".pickle"]
+    # another network type is another entry
+    load_network(scene, network_type="drive")
+    assert len(list((tmp_path / "cache" / "networks").iterdir())) == 2
+
+    # a failure while writing leaves no cache file behind
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pickle, "dump", broken_dump)
+    with pytest.raises(OSError):
+        load_network(scene, network_type="bike")
+    assert len(list((tmp_path / "cache" / "networks").iterdir())) == 2
+
+
+def test_changed_file_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    path = fx.write_osm_xml(tmp_path / "x.osm")
+    load_network(path)
+    fx.write_osm_xml(path, ways=[w for w in fx.WAYS if w[0] != fx.ISLAND])
+    G = load_network(path)
+    assert not G.graph["routemap_source"]["cache_hit"]
+    assert 20 not in G
+
+
+def _one_line_error(exc_type, *args, match=None, **kwargs):
+    with pytest.raises(exc_type) as err:
+        load_network(*args, **kwargs)
+    message = str(err.value)
+    assert "\n" not in message
+    if match:
+        assert match in message
+    return message
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, helsinki_pbf):
+    missing = tmp_path / "nope.osm.pbf"
+    assert "nope.osm.pbf" in _one_line_error(InputFileError, missing, match="does not exist")
+    truncated = tmp_path / "truncated.osm.pbf"
+    truncated.write_bytes(helsinki_pbf.read_bytes()[:200_000])
+    _one_line_error(InputFileError, truncated, match="truncated.osm.pbf")
+    text = tmp_path / "text.osm.pbf"
+    text.write_text("this is not a protobuf file\n" * 100)
+    _one_line_error(InputFileError, text, match="text.osm.pbf")
+    corrupt = tmp_path / "corrupt.osm.pbf"
+    data = bytearray(helsinki_pbf.read_bytes())
+    data[5000:6000] = os.urandom(1000)
+    corrupt.write_bytes(bytes(data))
+    _one_line_error(InputFileError, corrupt, match="corrupt.osm.pbf")
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"elements": [')
+    _one_line_error(InputFileError, bad_json, match="not valid JSON")
+    other_json = tmp_path / "other.json"
+    other_json.write_text('{"type": "FeatureCollection"}')
+    _one_line_error(InputFileError, other_json, match="not an Overpass")
+    bad_xml = tmp_path / "bad.osm"
+    bad_xml.write_text("<osm><node id='1' lat='x'")
+    _one_line_error(InputFileError, bad_xml, match="bad.osm")
+    unknown = tmp_path / "streets.shp"
+    unknown.write_text("x")
+    _one_line_error(InputFileError, unknown, match="unknown kind")
+    _one_line_error(NetworkError, helsinki_pbf, network_type="swim", match="unknown network type")
+
+
+def test_cli_network_info(capsys, scene):
+    assert main(["network", "info", str(scene), "-t", "walk"]) == 0
+    out = capsys.readouterr().out
+    assert "largest_scc_nodes_share" in out and "2024-05-01" in out
+
+
+def test_cli_bad_input_prints_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_text("not a pbf")
+    assert main(["network", "info", str(bad)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "bad.osm.pbf" in err
+    assert main(["network", "info", str(tmp_path / "missing.osm.pbf")]) != 0
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
