@@ -77,6 +77,16 @@ class CompiledGraph:
         """Return the head index of every CSR entry."""
         return self.cost.indices
 
+    @property
+    def through(self) -> np.ndarray:
+        """Return a mask of the nodes that are not dead ends (two or more neighbours in and out)."""
+        mask = self.cache.get("_through")
+        if mask is None:
+            mask = self.cache["_through"] = (np.diff(self.cost.indptr) >= 2) & (
+                np.diff(self.cost_t.indptr) >= 2
+            )
+        return mask
+
     def index_of(self, node_ids: object) -> np.ndarray:
         """Return the indices of graph node ids (-1 for nodes outside the compiled part)."""
         index = self.cache.get("_index")
@@ -164,6 +174,7 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     ui = all_index.get_indexer(us)
     vi = all_index.get_indexer(vs)
     total_length = float(lengths.sum())
+    raw_u, raw_v, raw_len = ui, vi, lengths
     keep = ui != vi
     ui, vi, ks, lengths, mults = ui[keep], vi[keep], ks[keep], lengths[keep], mults[keep]
     costs = np.maximum(lengths, MIN_COST) * mults
@@ -207,8 +218,7 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     utm = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").estimate_utm_crs()
     to_utm = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True)
     ux, uy = to_utm.transform(lon, lat)
-    # the kept share counts each street once when both directions exist
-    kept_len = float(lengths.sum())
+    kept_len = float(raw_len[node_keep[raw_u] & node_keep[raw_v]].sum())
     return CompiledGraph(
         graph=G,
         node_ids=node_ids,

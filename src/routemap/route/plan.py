@@ -101,14 +101,15 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
 def _fit_areas(
     cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], target_m: float
 ) -> list[int]:
-    """Move each area stop to the node inside it whose through-length brings the route closest to target.
+    """Move a first or last area stop to the node inside it that brings the route closest to the target.
 
-    A longer approach inside the area needs less of a detour later; the route never goes over the target.
+    Starting (or ending) deeper inside the area needs less of a detour later; the through-route never
+    goes over the target.
     """
     nodes = list(nodes)
     for i, stop in enumerate(resolved):
-        if not stop.is_area or len(stop.candidates) < 2:
-            continue
+        if not stop.is_area or len(stop.candidates) < 2 or 0 < i < len(resolved) - 1:
+            continue  # an area in the middle is entered where the best route passes it
         legs = [shortest_tree(cg, nodes[j]).metres[nodes[j + 1]] for j in range(len(nodes) - 1)]
         here = (legs[i - 1] if i > 0 else 0.0) + (legs[i] if i < len(legs) else 0.0)
         rest = sum(legs) - here
@@ -234,12 +235,14 @@ def plan_route(
 
 def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
     best = None
-    for attempt in range(2 if profile != "shortest" else 1):
-        # the profile's preferred streets may all be too long for a target near the minimum
-        graph = cg if attempt == 0 else compile_graph(cg.graph, "shortest")
+    attempts = [(False, False), (False, True)] + ([(True, True)] if profile != "shortest" else [])
+    for use_shortest, thorough in attempts:
+        # a quick search, then a thorough one; then without the profile, whose preferred streets may
+        # all be too long for a target near the minimum
+        graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         base = [shortest_tree(graph, a).metres[b] for a, b in zip(stop_nodes[:-1], stop_nodes[1:])]
-        for path, stop_idx in plan_target(graph, stop_nodes, base, target_m, tolerance):
+        for path, stop_idx in plan_target(graph, stop_nodes, base, target_m, tolerance, thorough):
             pos = path_edges(graph, path)
             lengths = graph.length[pos]
             total = float(lengths.sum())

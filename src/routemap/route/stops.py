@@ -201,13 +201,24 @@ def _to_utm(cg: CompiledGraph) -> pyproj.Transformer:
 
 
 def nearest_node(cg: CompiledGraph, lat: float, lon: float) -> tuple[int, float]:
-    """Return (node index, distance in metres) of the compiled graph's node nearest to a point."""
+    """Return (node index, distance in metres) of the routable node nearest to a point.
+
+    A dead end (a node with one neighbour) is passed over for a through node at most 75 m (or half as
+    much again) farther: a route to a dead end must come back the same way.
+    """
     tree = cg.cache.get("_kdtree")
     if tree is None:
         tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
     x, y = _to_utm(cg).transform(lon, lat)
-    dist, idx = tree.query([x, y])
-    return int(idx), float(dist)
+    dists, idxs = tree.query([x, y], k=min(12, cg.n))
+    dists, idxs = np.atleast_1d(dists), np.atleast_1d(idxs)
+    reach = max(dists[0] + 75.0, 1.5 * dists[0])
+    for d, i in zip(dists.tolist(), idxs.tolist()):
+        if d > reach:
+            break
+        if cg.through[i]:
+            return int(i), float(d)
+    return int(idxs[0]), float(dists[0])
 
 
 def street_distance(cg: CompiledGraph, lat: float, lon: float) -> float:
@@ -270,7 +281,8 @@ def area_nodes(cg: CompiledGraph, name: str, area: BaseGeometry) -> np.ndarray:
     """
     inside = np.nonzero(shapely.contains_xy(area, cg.lon, cg.lat))[0]
     if len(inside):
-        return inside.astype(np.int64)
+        through = inside[cg.through[inside]]
+        return (through if len(through) else inside).astype(np.int64)
     area_utm = shapely.transform(area, lambda xy: np.column_stack(_to_utm(cg).transform(*xy.T)))
     dist = float(shapely.distance(area_utm, shapely.points(cg.ux, cg.uy)).min())
     raise StopTooFarError(

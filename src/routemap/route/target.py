@@ -63,7 +63,9 @@ def _measure(cg: CompiledGraph, path: list[int], used_count: np.ndarray) -> Cand
     )
 
 
-def _via_points(cg: CompiledGraph, a: int, b: int, leg_target: float, detour: float) -> list[int]:
+def _via_points(
+    cg: CompiledGraph, a: int, b: int, leg_target: float, detour: float, thorough: bool = False
+) -> list[int]:
     """Return node indices near points of ellipses with foci a and b (on both sides of the a-b line)."""
     ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
     cx, cy = (ax + bx) / 2, (ay + by) / 2
@@ -74,7 +76,7 @@ def _via_points(cg: CompiledGraph, a: int, b: int, leg_target: float, detour: fl
         ux_, uy_ = 1.0, 0.0
     nx_, ny_ = -uy_, ux_
     points = []
-    for share in (0.7,):
+    for share in (0.5, 0.7, 0.85) if thorough else (0.7,):
         semi = leg_target * share / detour / 2
         if semi <= f * 1.02:
             continue
@@ -108,6 +110,7 @@ def _finish(
     hi: float,
     used_count: np.ndarray,
     goal: float,
+    top_k: int = TOP_K,
 ) -> list[Candidate]:
     """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi]."""
     total = prefix_m + fwd.metres + rev.metres
@@ -121,7 +124,7 @@ def _finish(
     cost = fwd.cost[v] + rev.cost[v]
     order = np.lexsort((v, cost, np.round(proxy, -1), uturn))
     out = []
-    for i in v[order[:TOP_K]]:
+    for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
         out.append(_measure(cg, path, used_count))
     out.sort(key=lambda c: c.key(goal))
@@ -135,11 +138,14 @@ def plan_leg(
     leg_target: float | None,
     band: float,
     used_count: np.ndarray,
+    thorough: bool = False,
 ) -> Candidate | None:
     """Return the best path a -> b of length ``leg_target`` +- ``band`` (None: the penalized best path).
 
     Edges in ``used_count`` (> 0) cost :data:`USED_PENALTY` times more and count as repeated.
+    ``thorough`` tries more via points and checks more final nodes.
     """
+    top_k = TOP_K * 3 if thorough else TOP_K
     used = used_count > 0
     fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY)
     if leg_target is None:
@@ -148,7 +154,7 @@ def plan_leg(
         return _measure(cg, fwd_a.path(b), used_count)
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
-    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target)[:1]
+    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target, top_k)[:1]
     if best and best[0].repeated_m == 0:
         return best[0]
     if a != b and np.isfinite(fwd_a.metres[b]):
@@ -156,7 +162,7 @@ def plan_leg(
     else:
         detour = 1.3
     detour = min(detour, 1.6)
-    for w in _via_points(cg, a, b, leg_target, detour):
+    for w in _via_points(cg, a, b, leg_target, detour, thorough):
         if not np.isfinite(fwd_a.cost[w]):
             continue
         head = fwd_a.path(w)
@@ -168,7 +174,8 @@ def plan_leg(
         used_w = count > 0
         fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
         rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
-        found = _finish(cg, head, float(fwd_a.metres[w]), fwd_w, rev_bw, lo, hi, used_count, leg_target)
+        head_m = float(fwd_a.metres[w])
+        found = _finish(cg, head, head_m, fwd_w, rev_bw, lo, hi, used_count, leg_target, top_k)
         best.extend(found[:1])
         if found and found[0].repeated_m == 0:
             break
@@ -184,6 +191,7 @@ def plan_target(
     base_m: list[float],
     target_m: float,
     tolerance: float,
+    thorough: bool = False,
 ) -> list[tuple[list[int], list[int]]]:
     """Return candidate routes (path, index of each stop in the path) of about ``target_m`` metres.
 
@@ -213,7 +221,7 @@ def plan_target(
         if sig in seen:
             continue
         seen.add(sig)
-        got = _plan_with_shares(cg, stops, base, extra * share, target_m, band)
+        got = _plan_with_shares(cg, stops, base, extra * share, target_m, band, thorough)
         if got is not None:
             results.append(got)
             if got[0][0] == 0:
@@ -222,7 +230,7 @@ def plan_target(
     return [(path, idx) for _, path, idx in results]
 
 
-def _plan_with_shares(cg, stops, base, extras, target_m, band):
+def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
     used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
     path = [stops[0]]
     stop_idx = [0]
@@ -239,7 +247,7 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band):
             goal, leg_band = None, band
         if goal is not None and goal <= 0:
             return None
-        leg = plan_leg(cg, a, b, goal, leg_band, used_count)
+        leg = plan_leg(cg, a, b, goal, leg_band, used_count, thorough)
         if leg is None:
             return None
         if len(leg.path) > 1:
