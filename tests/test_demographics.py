@@ -329,7 +329,7 @@ def downtown_route(shared_la) -> _Route:
 
 
 def test_route_through_downtown_and_chinatown(downtown_route, hoods, tracts):
-    rd = route_demographics(downtown_route)
+    rd = route_demographics(downtown_route, min_visit_m=0)
     table = rd.neighborhoods
     names = list(table["name"])
     assert names[0] == "Downtown" and "Chinatown" in names
@@ -366,8 +366,8 @@ def test_route_through_downtown_and_chinatown(downtown_route, hoods, tracts):
 def test_route_that_doubles_back_counts_each_visit(downtown_route):
     there = list(downtown_route.geometry.coords)
     line = LineString(there + there[-2::-1])
-    rd = route_demographics(line)
-    one_way = route_demographics(downtown_route.geometry)
+    rd = route_demographics(line, min_visit_m=0)
+    one_way = route_demographics(downtown_route.geometry, min_visit_m=0)
     assert rd.route_length_m == pytest.approx(2 * one_way.route_length_m, rel=1e-9)
     both = rd.neighborhoods.set_index("name")["length_m"]
     single = one_way.neighborhoods.set_index("name")["length_m"]
@@ -375,6 +375,20 @@ def test_route_that_doubles_back_counts_each_visit(downtown_route):
         assert both[name] == pytest.approx(2 * single[name], rel=1e-6)
     assert len(rd.visits) > len(one_way.visits)
     assert rd.visits["name"].iloc[-1] == one_way.visits["name"].iloc[0]
+
+
+def test_short_border_grazes_fold_into_neighbours(downtown_route):
+    exact = route_demographics(downtown_route, min_visit_m=0)
+    smooth = route_demographics(downtown_route, min_visit_m=300)
+    assert smooth.neighborhoods["length_m"].sum() == pytest.approx(downtown_route.length_m, rel=1e-9)
+    assert (smooth.visits["length_m"] >= 300).all()
+    assert (smooth.visits["name"] != smooth.visits["name"].shift()).all()  # no two alike in a row
+    # contiguous, in order, from 0 to the end
+    assert smooth.visits["start_m"].iloc[0] == 0
+    np.testing.assert_allclose(smooth.visits["start_m"].iloc[1:], smooth.visits["end_m"].iloc[:-1])
+    # the short pieces of the exact split are gone; the long ones keep their names, in order
+    long_names = [n for n, m in zip(exact.visits["name"], exact.visits["length_m"]) if m >= 300]
+    assert list(dict.fromkeys(long_names)) == list(dict.fromkeys(smooth.visits["name"]))
 
 
 def test_route_leaving_the_mapped_area_has_an_outside_row():

@@ -8,18 +8,26 @@
 
 from __future__ import annotations
 
-from routemap.demographics.exposure import RouteDemographics, route_demographics, route_neighborhood_visits
+from routemap.demographics.exposure import (
+    OUTSIDE,
+    RouteDemographics,
+    merge_short_visits,
+    route_demographics,
+    route_neighborhood_visits,
+)
 from routemap.demographics.interpolate import FIGURE_FIELDS, interpolate_figures, neighborhood_demographics
 from routemap.demographics.layers import ALIASES, find_neighborhood, load_neighborhoods, load_tracts
 
 __all__ = [
     "ALIASES",
     "FIGURE_FIELDS",
+    "OUTSIDE",
     "RouteDemographics",
     "find_neighborhood",
     "interpolate_figures",
     "load_neighborhoods",
     "load_tracts",
+    "merge_short_visits",
     "neighborhood_demographics",
     "route_demographics",
     "route_neighborhood_visits",

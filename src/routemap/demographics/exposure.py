@@ -35,7 +35,8 @@ class RouteDemographics:
         in no polygon form the row :data:`OUTSIDE`.
     visits
         One row per visit, in route order: ``name``, ``start_m``, ``end_m``, ``length_m``, ``miles``.
-        A neighborhood entered twice has two rows here.
+        A neighborhood entered twice has two rows here. Visits shorter than ``min_visit_m`` (grazing
+        the far side of a border street) are folded into the neighbouring visit.
     near_route
         The people living within ``buffer_m`` of the route (tract figures interpolated by area onto
         the buffer polygon): the :data:`FIGURE_FIELDS` and ``area_km2``; also readable as attributes
@@ -141,11 +142,39 @@ def route_neighborhood_visits(line_utm: LineString, hoods_utm: gpd.GeoDataFrame)
     return visits.reset_index(drop=True)
 
 
+def merge_short_visits(visits: pd.DataFrame, min_visit_m: float) -> pd.DataFrame:
+    """Return ``visits`` with every visit shorter than ``min_visit_m`` folded into a neighbouring visit.
+
+    Neighborhood borders often run down the middle of a street, so a route along that street grazes
+    the other side for a few metres. The shortest visit goes first: it joins the visit before it (the
+    one after, for the first), and neighbours that then share a name join up. Lengths are kept: the
+    visits still cover the route from end to end.
+    """
+    rows = visits[["name", "start_m", "end_m"]].values.tolist()
+    while len(rows) > 1:
+        lengths = [end - start for _, start, end in rows]
+        i = int(np.argmin(lengths))
+        if lengths[i] >= min_visit_m:
+            break
+        j = i - 1 if i > 0 else 1
+        rows[j][1], rows[j][2] = min(rows[j][1], rows[i][1]), max(rows[j][2], rows[i][2])
+        del rows[i]
+        merged = [rows[0]]
+        for row in rows[1:]:
+            if row[0] == merged[-1][0]:
+                merged[-1][2] = row[2]
+            else:
+                merged.append(row)
+        rows = merged
+    return pd.DataFrame(rows, columns=["name", "start_m", "end_m"])
+
+
 def route_demographics(
     route: Any,
     layer: str | os.PathLike | gpd.GeoDataFrame | None = None,
     buffer_m: float = settings.ROUTE_BUFFER_M,
     tracts: str | os.PathLike | gpd.GeoDataFrame | None = None,
+    min_visit_m: float = 25.0,
 ) -> RouteDemographics:
     """Return the neighborhoods ``route`` passes, in order, and the people living within ``buffer_m`` of it.
 
@@ -160,6 +189,10 @@ def route_demographics(
         Half-width in metres of the band around the route whose residents are counted.
     tracts
         Tract figures (path or GeoDataFrame); default the embedded LA County ACS 2013-17 tracts.
+    min_visit_m
+        Visits shorter than this (a route along a border street grazing the other side, slivers
+        between polygons) are folded into the neighbouring visit (:func:`merge_short_visits`);
+        0 keeps every piece exactly as the polygons cut the route.
 
     Returns
     -------
@@ -184,6 +217,8 @@ def route_demographics(
     length_m = stated if stated is not None else line_utm.length
     scale = length_m / line_utm.length if line_utm.length > 0 else 1.0
     visits[["start_m", "end_m"]] *= scale
+    if min_visit_m > 0:
+        visits = merge_short_visits(visits, min_visit_m)
     visits["length_m"] = visits["end_m"] - visits["start_m"]
     visits["miles"] = visits["length_m"] / settings.METERS_PER_MILE
 
