@@ -44,15 +44,35 @@ def shared_tiles(shared_la) -> Path:
     return shared_la / "osm" / "tiles"
 
 
-def _segments(node_coords, ways) -> Counter:
-    """Multiset of (undirected segment in rounded lon/lat, highway, name) of tile ways."""
+@pytest.fixture(scope="session")
+def corridor_ways(corridor):
+    return load_tile_ways(corridor)
+
+
+def _segments(node_coords, ways) -> pd.DataFrame:
+    """Sorted table of (undirected segment in rounded lon/lat, highway, name) of tile ways."""
     ids, lons, lats = node_coords
-    pos = dict(zip(ids.tolist(), zip(np.round(lons, 7).tolist(), np.round(lats, 7).tolist())))
-    out = Counter()
-    for _, nodes, tags in ways:
-        for a, b in zip(nodes[:-1], nodes[1:]):
-            out[(frozenset((pos[a], pos[b])), tags["highway"], tags.get("name"))] += 1
-    return out
+    sizes = np.array([len(n) for _, n, _ in ways])
+    nodes = np.concatenate([n for _, n, _ in ways])
+    way = np.repeat(np.arange(len(ways)), sizes)
+    same = way[1:] == way[:-1]
+    a, b = np.searchsorted(ids, nodes[:-1][same]), np.searchsorted(ids, nodes[1:][same])
+    pa = np.round(np.c_[lons[a], lats[a]], 7)
+    pb = np.round(np.c_[lons[b], lats[b]], 7)
+    swap = (pa[:, 0] > pb[:, 0]) | ((pa[:, 0] == pb[:, 0]) & (pa[:, 1] > pb[:, 1]))
+    lo, hi = np.where(swap[:, None], pb, pa), np.where(swap[:, None], pa, pb)
+    tags = [ways[w][2] for w in way[:-1][same]]
+    frame = pd.DataFrame(
+        {
+            "x0": lo[:, 0],
+            "y0": lo[:, 1],
+            "x1": hi[:, 0],
+            "y1": hi[:, 1],
+            "highway": [t["highway"] for t in tags],
+            "name": [t.get("name", "") for t in tags],
+        }
+    )
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
 # --- pure parts: hand-checked tiny inputs -------------------------------------------------------------
@@ -184,7 +204,7 @@ def test_embedded_mbtiles_metadata(corridor):
     assert corridor.stat().st_size < 3e6
 
 
-def test_folder_of_gzipped_tiles_equals_mbtiles(corridor, tmp_path):
+def test_folder_of_gzipped_tiles_equals_mbtiles(corridor, corridor_ways, tmp_path):
     """Unpack the MBTiles into a z/x/y folder (XYZ rows, tiles left gzipped) and compare both readers."""
     con = sqlite3.connect(corridor)
     for z, x, row, blob in con.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles"):
@@ -193,11 +213,11 @@ def test_folder_of_gzipped_tiles_equals_mbtiles(corridor, tmp_path):
         path.write_bytes(blob)
     con.close()
     a_nodes, a_ways, a_meta = load_tile_ways(tmp_path)
-    b_nodes, b_ways, b_meta = load_tile_ways(corridor)
+    b_nodes, b_ways, b_meta = corridor_ways
     assert (a_meta["kind"], b_meta["kind"]) == ("tiles", "mbtiles")
     assert a_meta["tile_count"] == b_meta["tile_count"] == 48
     assert b_meta["generated"] == "2021-08-06"
-    assert _segments(a_nodes, a_ways) == _segments(b_nodes, b_ways)
+    pd.testing.assert_frame_equal(_segments(a_nodes, a_ways), _segments(b_nodes, b_ways))
 
 
 @pytest.mark.parametrize("reader", [_FolderTiles, _MBTiles])
@@ -238,12 +258,12 @@ def test_bbox_picks_tiles(corridor):
 
 
 def test_embedded_network_names_and_topology(corridor):
-    G = load_network(corridor, network_type="all", simplify=False, use_cache=False)
+    G = load_network(corridor, network_type="drive", simplify=False, use_cache=False)
     assert G.graph["routemap_source"]["kind"] == "mbtiles"
     assert all("osmid" not in d for _, _, d in G.edges(data=True))
     total, named = Counter(), Counter()
     for _, _, d in G.edges(data=True):
-        if d["highway"] in MAIN_CLASSES:
+        if d["highway"] in MAIN_CLASSES and not d["reversed"]:
             total[d["highway"]] += d["length"]
             named[d["highway"]] += d["length"] if d.get("name") else 0.0
     share = sum(named.values()) / sum(total.values())
@@ -351,16 +371,21 @@ def test_not_an_mbtiles_file(tmp_path):
 # --- the shared original tiles -----------------------------------------------------------------------
 
 
-def test_shared_folder_equals_embedded_mbtiles(shared_tiles, corridor):
-    a_nodes, a_ways, a_meta = load_tile_ways(shared_tiles)
-    b_nodes, b_ways, _ = load_tile_ways(corridor)
+@pytest.fixture(scope="session")
+def shared_ways(shared_tiles):
+    return load_tile_ways(shared_tiles)
+
+
+def test_shared_folder_equals_embedded_mbtiles(shared_ways, corridor_ways):
+    a_nodes, a_ways, a_meta = shared_ways
+    b_nodes, b_ways, _ = corridor_ways
     assert a_meta["tile_count"] == 48 and a_meta["kind"] == "tiles"
-    assert _segments(a_nodes, a_ways) == _segments(b_nodes, b_ways)
+    pd.testing.assert_frame_equal(_segments(a_nodes, a_ways), _segments(b_nodes, b_ways))
 
 
-def test_tile_edges_leave_no_dead_ends(shared_tiles):
+def test_tile_edges_leave_no_dead_ends(shared_ways):
     """Streets crossing interior tile edges are joined: hardly any dead end sits on such an edge."""
-    (ids, lons, lats), ways, _ = load_tile_ways(shared_tiles)
+    (ids, lons, lats), ways, _ = shared_ways
     degree = Counter()
     for _, nodes, _ in ways:
         degree.update(nodes[:-1])
