@@ -447,3 +447,18 @@ def test_planned_route_object(shared_la, tracts):
     line_utm = gpd.GeoSeries([route.geometry], crs=4326).to_crs(UTM).iloc[0]
     expected = overlay_figures(line_utm.buffer(400), tracts.to_crs(UTM))
     assert rd.population == pytest.approx(expected["population"], rel=0.005)
+
+
+def test_other_vintage_and_format_agrees_roughly(shared_la, central, demo):
+    """ACS 2015-19 B03002 (Census Reporter: prefixed GEOIDs, a whole-city row, full-resolution polygons)
+    through the public loaders: Hispanic shares near the ACS 2013-17 ones; absent counts stay NaN."""
+    raw = gpd.read_file(shared_la / "census" / "censusreporter_acs2019_5yr_B03002_la_city_tracts.geojson")
+    raw = raw.rename(columns={"B03002001": "population", "B03002012": "hispanic", "B03002006": "asian"})
+    with pytest.warns(UserWarning, match="dropped 1 row"):
+        tracts19 = load_tracts(raw, geoid_field="geoid")
+    assert tracts19["GEOID"].str.fullmatch(r"06037\d{6}").all()
+    got = neighborhood_demographics(central, tracts19).set_index("name")
+    ours = demo.set_index("name")
+    for name in ("Koreatown", "Westlake", "Pico-Union"):
+        assert got.loc[name, "pct_hispanic"] == pytest.approx(ours.loc[name, "pct_hispanic"], abs=3)
+        assert np.isnan(got.loc[name, "foreign_born"]) and np.isnan(got.loc[name, "pct_foreign_born"])

@@ -266,6 +266,19 @@ def load_tracts(
     field = _pick_field(gdf.columns, geoid_field, GEOID_FIELDS, label, "GEOID")
     gdf = gdf.rename(columns={field: "GEOID"}) if field != "GEOID" else gdf.copy()
     gdf["GEOID"] = normalize_geoids(gdf["GEOID"])
+    not_tract = ~gdf["GEOID"].str.fullmatch(r"\d{11}").fillna(False).to_numpy(dtype=bool)
+    if not_tract.all():
+        raise DemographicsError(
+            f"No row of {label} has an 11-digit tract GEOID in column {field!r} (e.g. "
+            f"{gdf['GEOID'].iloc[0]!r}); pick the GEOID column."
+        )
+    if not_tract.any():
+        # e.g. Census Reporter's whole-city row: summing it with its tracts would count people twice
+        dropped = ", ".join(map(str, gdf.loc[not_tract, "GEOID"].head(3)))
+        warnings.warn(
+            f"{label}: dropped {int(not_tract.sum())} row(s) that are not tracts ({dropped}).", stacklevel=2
+        )
+        gdf = gdf[~not_tract]
     if table is not None:
         gdf = join_tract_table(gdf, table, table_geoid_field, label, min_match)
     if "population" not in gdf.columns:
