@@ -241,6 +241,8 @@ def test_missing_file_and_points():
     points = gpd.GeoDataFrame({"name": ["MDC"]}, geometry=[shapely.Point(-118.2367, 34.0556)], crs=4326)
     with pytest.raises(DemographicsError, match="Point"):
         load_neighborhoods(points)
+    with pytest.raises(DemographicsError, match="GeoDataFrame"):
+        load_neighborhoods(pd.DataFrame({"name": ["Westlake"]}))
 
 
 def test_invalid_geometry_repaired_with_warning(central):

@@ -95,8 +95,14 @@ def check_polygons(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     DemographicsError
         No CRS, no features, or non-polygon geometries.
     """
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+    try:
+        geometry_name = gdf.geometry.name
+    except AttributeError:
+        geometry_name = None
+    if not isinstance(gdf, gpd.GeoDataFrame) or geometry_name not in gdf.columns:
         raise DemographicsError(f"{label} has no geometry column; give a polygon layer.")
+    if geometry_name != "geometry" and "geometry" not in gdf.columns:
+        gdf = gdf.rename_geometry("geometry")
     if gdf.crs is None:
         raise DemographicsError(
             f"{label} has no coordinate reference system; add one (e.g. a .prj file or "
@@ -161,6 +167,11 @@ def _read(source: str | os.PathLike | gpd.GeoDataFrame, what: str) -> tuple[gpd.
     """Return (checked copy, label) for a path or GeoDataFrame; files are read once per modification."""
     if isinstance(source, gpd.GeoDataFrame):
         return check_polygons(source, f"the {what} layer"), f"the {what} layer"
+    if not isinstance(source, (str, os.PathLike)):
+        raise DemographicsError(
+            f"Expected a path or a GeoDataFrame for the {what} layer, got {type(source).__name__}; "
+            "convert it with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
+        )
     path = Path(source)
     if not path.exists():
         raise InputFileError(f"The {what} file {path} does not exist; check the path.")
