@@ -133,6 +133,39 @@ def test_display_neighborhoods_rejects_unusable_layers():
         display_neighborhoods(layer.set_crs(None, allow_override=True), [line], "pop")
 
 
+def test_choropleth_shades_low_to_high_with_colorbrewer_ends():
+    from routemap.render.layers import choropleth_legend_html, fill_colors, value_colormap
+
+    values = np.array([12.5, np.nan, 61.0, 30.0])
+    cmap = value_colormap(values)
+    fills = fill_colors(values, cmap)
+    # ColorBrewer YlOrRd, 9 classes: lightest #ffffcc, darkest #800026.
+    assert fills[0] == "#ffffcc" and fills[2] == "#800026" and fills[1] == "#bdbdbd"
+    brightness = [sum(int(f[i : i + 2], 16) for i in (1, 3, 5)) for f in (fills[0], fills[3], fills[2])]
+    assert brightness == sorted(brightness, reverse=True)  # darker as the value grows
+    legend = choropleth_legend_html(cmap, "pct_foreign_born", "Foreign-born residents", "% of residents")
+    assert "12.5%" in legend and "61.0%" in legend and "% of residents" in legend
+
+
+def test_map_of_real_demographics_has_tooltips_with_key_figures(short_route, data_dir, tmp_path):
+    from routemap.demographics import neighborhood_demographics
+
+    try:
+        layer = neighborhood_demographics()
+    except Exception as exc:  # the embedded layer is another module's data
+        pytest.skip(f"embedded demographics unavailable: {exc}")
+    route, _ = short_route
+    path = tmp_path / "demo.html"
+    save_map(render_map(route, neighborhoods=layer, metric="pct_foreign_born"), path)
+    page = path.read_text()
+    westlake = layer.set_index("name").loc["Westlake"]
+    # The tooltip text sits in the embedded GeoJSON (JSON-escaped HTML).
+    tip = f"Foreign-born residents: {westlake['pct_foreign_born']:.1f}%"
+    assert tip in page.replace("\\u003c", "<")
+    assert f"Population: {westlake['population']:,.0f}" in page
+    assert "Foreign-born residents (% of residents)" in page
+
+
 def test_render_map_rejects_bad_input(short_route):
     route, _ = short_route
     with pytest.raises(RoutemapError, match="no route"):

@@ -48,7 +48,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "pct_below_poverty": ("Below the poverty line", "pct"),
     "pct_renting": ("Households renting", "pct"),
     "med_household_income": ("Median household income", "usd"),
+    "median_household_income": ("Median household income", "usd"),
     "total_pop": ("Population", "count"),
+    "foreign_born": ("Foreign-born residents", "count"),
+    "hispanic": ("Hispanic or Latino residents", "count"),
+    "asian": ("Asian residents", "count"),
+    "limited_english": ("People who speak English less than well", "count"),
+    "area_km2": ("Area", "km2"),
     "population": ("Population", "count"),
     "pop_density": ("Population density", "density"),
     "density": ("Population density", "density"),
@@ -61,11 +67,19 @@ _UNIT_TEXT = {
     "count": "people",
     "sqmi": "square miles",
     "density": "people per sq mi",
+    "km2": "square kilometres",
     "": "",
 }
 
 #: Figures shown in a neighborhood's tooltip when the layer has them.
-KEY_FIGURES = ("total_pop", "pct_foreign_born", "pct_hispanic", "med_household_income")
+KEY_FIGURES = (
+    "population",
+    "total_pop",
+    "pct_foreign_born",
+    "pct_hispanic",
+    "median_household_income",
+    "med_household_income",
+)
 
 
 def metric_label(metric: str, label: str | None = None) -> tuple[str, str]:
@@ -88,6 +102,8 @@ def format_value(value: Any, metric: str) -> str:
         return f"{v:,.0f}"
     if kind == "sqmi":
         return f"{v:,.2f} sq mi"
+    if kind == "km2":
+        return f"{v:,.2f} km\u00b2"
     return f"{v:,.4g}"
 
 
@@ -202,6 +218,11 @@ def value_colormap(values: np.ndarray) -> cm.LinearColormap:
     if vmax <= vmin:
         vmax = vmin + 1.0
     return cm.linear.YlOrRd_09.scale(vmin, vmax)
+
+
+def fill_colors(values: np.ndarray, colormap: cm.LinearColormap, missing: str = "#bdbdbd") -> list[str]:
+    """Return a ``#rrggbb`` fill per value (``missing`` for NaN)."""
+    return [colormap(v)[:7] if np.isfinite(v) else missing for v in np.asarray(values, dtype=float)]
 
 
 def neighborhood_tooltip(row: pd.Series, metric: str, label: str) -> str:

@@ -239,10 +239,7 @@ def _add_neighborhoods(
     label, unit_text = layers.metric_label(metric, metric_label)
     colormap = layers.value_colormap(shown["value"].to_numpy())
     tips = [layers.neighborhood_tooltip(row, metric, label) for _, row in shown.iterrows()]
-    fills = [
-        colormap(v)[:7] if v == v else "#bdbdbd"  # NaN != NaN: no data
-        for v in shown["value"].to_numpy()
-    ]
+    fills = layers.fill_colors(shown["value"].to_numpy(), colormap)
     data = gpd.GeoDataFrame(
         {"tip": tips, "fill": fills, "on_route": shown["on_route"].to_numpy()},
         geometry=shown.geometry.to_numpy(),
