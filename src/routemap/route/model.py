@@ -194,6 +194,15 @@ class Route:
         return float(sum((c - 1) * lengths[key] for key, c in counts.items() if c > 1))
 
     @property
+    def network_kept_share(self) -> float | None:
+        """Return the share of the graph's street length in the part the route was planned on (0-1).
+
+        Routing uses the largest strongly connected part of the graph; this says how much it kept.
+        """
+        value = self.metadata.get("network_kept_share")
+        return None if value is None else float(value)
+
+    @property
     def repeated_share(self) -> float:
         """Return the repeated length as a share of the route length (0-1)."""
         return self.repeated_length_m / self.length_m if self.length_m else 0.0

@@ -15,7 +15,7 @@ from routemap.errors import RoutemapError, StopError, TargetLengthError, Unreach
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import path_edges, plan_target
+from routemap.route.target import path_edges, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -241,8 +241,10 @@ def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profil
         # all be too long for a target near the minimum
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
-        base = [shortest_tree(graph, a).metres[b] for a, b in zip(stop_nodes[:-1], stop_nodes[1:])]
-        for path, stop_idx in plan_target(graph, stop_nodes, base, target_m, tolerance, thorough):
+        found = plan_with_splits(
+            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 0
+        )
+        for path, stop_idx in found:
             pos = path_edges(graph, path)
             lengths = graph.length[pos]
             total = float(lengths.sum())

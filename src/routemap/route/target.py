@@ -262,3 +262,76 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
     repeated = float(lengths.sum() - lengths[first].sum())
     key = (round(repeated, 1), round(abs(done_m - target_m), 1), cost)
     return key, path, stop_idx
+
+
+def _split_point(cg: CompiledGraph, a: int, b: int, leg_goal: float, side: float) -> int | None:
+    """Return a node off to one side of a -> b, so that a -> m -> b spans about half of ``leg_goal``."""
+    ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
+    f = np.hypot(bx - ax, by - ay) / 2
+    semi = leg_goal * 0.5 / 1.3 / 2
+    if semi <= f * 1.02:
+        return None
+    ux_, uy_ = ((bx - ax) / (2 * f), (by - ay) / (2 * f)) if f > 1e-6 else (1.0, 0.0)
+    minor = np.sqrt(semi**2 - f**2)
+    px = (ax + bx) / 2 - side * minor * uy_
+    py = (ay + by) / 2 + side * minor * ux_
+    tree = cg.cache.get("_kdtree")
+    if tree is None:
+        tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
+    _, idx = tree.query([px, py])
+    idx = int(idx)
+    return None if idx in (a, b) else idx
+
+
+def plan_with_splits(
+    cg: CompiledGraph,
+    stops: list[int],
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    thorough: bool = False,
+    max_depth: int = 2,
+) -> list[tuple[list[int], list[int]]]:
+    """Return candidate routes like :func:`plan_target`; when none meets the limits, split long legs.
+
+    A leg too long for one loop gets a via stop off to one side (then each half gets its own loop),
+    up to ``max_depth`` times.
+    """
+    results: list[tuple[list[int], list[int]]] = []
+    frontier = [(list(stops), list(range(len(stops))))]
+    for depth in range(max_depth + 1):
+        next_frontier = []
+        for nodes, real in frontier:
+            base = [float(shortest_tree(cg, a).metres[b]) for a, b in zip(nodes[:-1], nodes[1:])]
+            for path, idx in plan_target(cg, nodes, base, target_m, tolerance, thorough):
+                results.append((path, [idx[i] for i in real]))
+                if _meets(cg, path, target_m, tolerance, max_repeated_share):
+                    return [results[-1]]
+            if depth == max_depth:
+                continue
+            extra = max(target_m - sum(base), 0.0)
+            total = sum(base)
+            for side in (1.0, -1.0):
+                split, pos_of = [nodes[0]], [0]
+                for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:])):
+                    share = base[i] / total if total > 0 else 1.0 / len(base)
+                    m = _split_point(cg, a, b, base[i] + extra * share, side)
+                    if m is not None:
+                        split.append(m)
+                    split.append(b)
+                    pos_of.append(len(split) - 1)
+                if len(split) > len(nodes):
+                    next_frontier.append((split, [pos_of[r] for r in real]))
+        frontier = next_frontier
+        if not frontier:
+            break
+    return results
+
+
+def _meets(cg, path, target_m, tolerance, max_repeated_share) -> bool:
+    pos = path_edges(cg, path)
+    lengths = cg.length[pos]
+    total = float(lengths.sum())
+    _, first = np.unique(cg.eid[pos], return_index=True)
+    repeated = float(lengths.sum() - lengths[first].sum())
+    return abs(total - target_m) <= tolerance * target_m and repeated <= max_repeated_share * total
