@@ -155,20 +155,20 @@ class _TileSource:
             ys = [y for _, y in self.tiles]
             kwargs["bbox"] = _mercator_bounds(min(xs), min(ys), max(xs), max(ys), self.zoom)
         try:
-            frame = pyogrio.read_dataframe(
-                self._gdal_path(), layer=layer, fid_as_index=True, **self._open_options(), **kwargs
+            meta, fids, wkb, values = pyogrio.raw.read(
+                self._gdal_path(), layer=layer, return_fids=True, **self._open_options(), **kwargs
             )
         except Exception as exc:  # GDAL's errors have many classes; the message says enough
             raise InputFileError(f"cannot read layer {layer!r} of {self.path}: {exc}") from None
+        frame = pd.DataFrame(dict(zip(meta["fields"], values)))
+        geoms = shapely.from_wkb(wkb) if wkb is not None else np.empty(len(frame), dtype=object)
         if len(frame) and self.bbox is not None:
-            tx, ty = self._tile_of_fid(frame.index.to_numpy(dtype=np.int64))
-            wanted = {x * 2**self.zoom + y for x, y in self.tiles}
-            frame = frame[np.isin(tx * 2**self.zoom + ty, list(wanted))]
-        geoms = np.asarray(frame.geometry.values)
-        pixels = shapely.transform(geoms, lambda xy: mercator_to_pixels(xy, self.zoom, EXTENT))
-        data = pd.DataFrame(frame.drop(columns="geometry"))
-        data["geometry"] = pixels
-        return data.reset_index(drop=True)
+            tx, ty = self._tile_of_fid(np.asarray(fids, dtype=np.int64))
+            wanted = [x * 2**self.zoom + y for x, y in self.tiles]
+            keep = np.isin(tx * 2**self.zoom + ty, wanted)
+            frame, geoms = frame[keep].reset_index(drop=True), geoms[keep]
+        frame["geometry"] = shapely.transform(geoms, lambda xy: mercator_to_pixels(xy, self.zoom, EXTENT))
+        return frame
 
     def meta(self) -> dict[str, Any]:
         return {
