@@ -172,6 +172,9 @@ def test_render_map_rejects_bad_input(short_route):
         render_map([])
     with pytest.raises(RoutemapError, match="unit 'yd'"):
         render_map(route, unit="yd")
+    with pytest.raises(RoutemapError, match="color"):
+        render_map(route, colors=['red" onmouseover="alert(1)'])
+    assert render_map(r for r in [route]) is not None  # any iterable of routes
 
 
 # -- the map -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +34,27 @@ OFFLINE_NOTE = (
     "not included; the route, markers and neighborhoods are all here."
 )
 
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}")
+
 _ON_EACH_NEIGHBORHOOD = JsCode(
     "function (feature, layer) { layer.bindTooltip(feature.properties.tip, {sticky: true}); }"
 )
 
 
 def _as_list(routes: Route | Sequence[Route]) -> list[Route]:
-    out = list(routes) if isinstance(routes, (list, tuple)) else [routes]
+    out = [routes] if hasattr(routes, "geometry") else list(routes)
     if not out:
         raise RoutemapError("there is no route to draw; pass a Route or a list of Routes")
+    return out
+
+
+def _check_colors(colors: Sequence[str]) -> list[str]:
+    out = list(colors)
+    bad = [c for c in out if not isinstance(c, str) or not _COLOR.fullmatch(c)]
+    if bad or not out:
+        raise RoutemapError(
+            f"route color {bad[0] if bad else None!r} is not usable; give CSS colors like '#1f4fbf' or 'navy'"
+        )
     return out
 
 
@@ -118,7 +131,7 @@ def render_map(
     """
     route_list = _as_list(routes)
     layers.check_unit(unit)
-    palette = list(colors or layers.ROUTE_COLORS)
+    palette = _check_colors(colors if colors is not None else layers.ROUTE_COLORS)
     title = title if title is not None else " / ".join(r.name for r in route_list)
 
     m = folium.Map(tiles=None if offline else tiles, height=height, control_scale=True)
