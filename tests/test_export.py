@@ -139,9 +139,17 @@ def test_png_is_written_and_not_blank(long_route, la_neighborhoods, tmp_path):
     assert blue.sum() > 2000
 
 
-def test_png_without_backdrop(short_route, tmp_path):
+def test_png_without_backdrop_prints_dollar_names_as_text(short_route, la_graph, tmp_path):
+    route, nodes = short_route
+    # "$\\frac$" is invalid mathtext: matplotlib would raise if it parsed names as math.
+    odd = Route.from_nodes(
+        la_graph,
+        nodes,
+        stops=[RouteStop(f"{s.name} $\\frac$ {INJECT}", s.lat, s.lon, node=s.node) for s in route.stops],
+        name="Cost $\\frac$ $5",
+    )
     path = tmp_path / "plain.png"
-    write_png(short_route[0], path, streets=False, dpi=60)
+    write_png(odd, path, streets=False, dpi=60)
     assert len(Image.open(path).convert("RGB").getcolors(maxcolors=1 << 24)) > 20
 
 

@@ -270,7 +270,13 @@ def write_png(
         ax.scatter(stops.x, stops.y, s=30, c="white", edgecolors="black", zorder=7.5)
         for pt, stop in zip(stops, route.stops):
             ax.annotate(
-                stop.name, (pt.x, pt.y), xytext=(6, -10), textcoords="offset points", fontsize=7, zorder=9
+                stop.name,
+                (pt.x, pt.y),
+                xytext=(6, -10),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=9,
+                parse_math=False,
             )
 
     length = f"{route.length_m / UNIT_M[unit]:.2f} {unit}"
@@ -310,12 +316,22 @@ def _draw_neighborhoods(ax: Axes, neighborhoods: gpd.GeoDataFrame, utm, metric: 
         )
     else:
         shown.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#999999", linewidth=0.6, zorder=1)
-    for geom, name in zip(shown.geometry, shown["name"]):
+    # Label each neighborhood inside its visible part.
+    visible = shapely.intersection(shown.geometry.to_numpy(), shapely.box(x0, y0, x1, y1))
+    for geom, name in zip(visible, shown["name"]):
+        if geom.is_empty:
+            continue
         p = geom.representative_point()
-        if x0 < p.x < x1 and y0 < p.y < y1:
-            ax.annotate(
-                str(name), (p.x, p.y), ha="center", fontsize=6, color="#555555", style="italic", zorder=2
-            )
+        ax.annotate(
+            str(name),
+            (p.x, p.y),
+            ha="center",
+            fontsize=6,
+            color="#555555",
+            style="italic",
+            zorder=2,
+            parse_math=False,
+        )
 
 
 def _draw_streets(ax: Axes, G: nx.MultiDiGraph, utm, bounds) -> None:
