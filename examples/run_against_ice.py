@@ -30,7 +30,7 @@ def main() -> None:
     # 2. The route: ordered stops (coordinates, a named place, a neighborhood), 15 miles within 1%.
     route = routemap.plan_route(
         G,
-        [(34.0617, -118.3040), "MacArthur Park", "Chinatown", "Metropolitan Detention Center"],
+        [(34.0617, -118.3040), "MacArthur Park", "Chinatown Central Plaza", "Metropolitan Detention Center"],
         target_length="15mi",
         profile="run",
         name="Run Against ICE",

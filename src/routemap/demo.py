@@ -1,6 +1,6 @@
 """The Run Against ICE demo: 15 miles from Koreatown through immigrant neighborhoods to the MDC.
 
-Start: Liberty Park in Koreatown (34.0617, -118.3040). Through MacArthur Park (Westlake) and Chinatown.
+Start: Liberty Park in Koreatown (34.0617, -118.3040). Through MacArthur Park (Westlake) and Chinatown (Central Plaza).
 Finish: the Metropolitan Detention Center, 535 N Alameda St, found by name in the OpenStreetMap data (the
 corridor tiles' points of interest). Planned offline on the embedded corridor network.
 """
@@ -16,13 +16,13 @@ from routemap.settings import METERS_PER_MILE
 DEMO_STOPS: list[Any] = [
     (34.0617, -118.3040),  # Liberty Park, Koreatown
     "MacArthur Park",
-    "Chinatown",
+    "Chinatown Central Plaza",
     "Metropolitan Detention Center",
 ]
 DEMO_STOP_NAMES = [
     "Start: Liberty Park, Koreatown",
     "MacArthur Park (Westlake)",
-    "Chinatown",
+    "Chinatown Central Plaza",
     "Finish: Metropolitan Detention Center, 535 N Alameda St",
 ]
 DEMO_TARGET = "15mi"
