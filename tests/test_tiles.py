@@ -218,6 +218,9 @@ def test_folder_of_gzipped_tiles_equals_mbtiles(corridor, corridor_ways, tmp_pat
     assert a_meta["tile_count"] == b_meta["tile_count"] == 48
     assert b_meta["generated"] == "2021-08-06"
     pd.testing.assert_frame_equal(_segments(a_nodes, a_ways), _segments(b_nodes, b_ways))
+    # the zoom folder itself is accepted too, and hashes the same files the same way
+    z_nodes, z_ways, z_meta = load_tile_ways(tmp_path / "14")
+    assert z_meta["sha256"] == a_meta["sha256"] and len(z_ways) == len(a_ways)
 
 
 @pytest.mark.parametrize("reader", [_FolderTiles, _MBTiles])
@@ -451,6 +454,18 @@ def _simple(G) -> nx.Graph:
     return U.subgraph(max(nx.connected_components(U), key=len)).copy()
 
 
+def _km_inside(G, box) -> float:
+    """Street km of a bidirectional graph between nodes inside ``box`` (west, south, east, north)."""
+    west, south, east, north = box
+
+    def inside(n):
+        d = G.nodes[n]
+        return west < d["x"] < east and south < d["y"] < north
+
+    total = sum(d for u, v, d in G.edges(data="length") if inside(u) and inside(v))
+    return total / 2000
+
+
 def test_shortest_paths_agree_with_overpass_osm(shared_la, shared_tiles):
     G_osm = load_network(shared_la / "osm" / DOWNTOWN_JSON, network_type="walk", use_cache=False)
     xs = np.array([d["x"] for _, d in G_osm.nodes(data=True)])
@@ -484,11 +499,15 @@ def test_shortest_paths_agree_with_overpass_osm(shared_la, shared_tiles):
             continue
         d_tiles = nx.shortest_path_length(U_tiles, a, b, weight="length")
         ratios.append(d_tiles / d_osm)
+    inner = (bbox[0] + margin, bbox[1] + margin, bbox[2] - margin, bbox[3] - margin)
+    km_inner_osm, km_inner_tiles = _km_inside(G_osm, inner), _km_inside(G_tiles, inner)
     err = np.abs(np.array(ratios) - 1)
     median, p95 = np.median(err), np.percentile(err, 95)
     print(
         f"\nDowntown walk network: tiles {km_tiles:.1f} km, Overpass {km_osm:.1f} km of street; "
-        f"200 shortest paths: median |tiles/osm - 1| = {median:.4f}, 95th percentile = {p95:.4f}"
+        f"200 shortest paths: median |tiles/osm - 1| = {median:.4f}, 95th percentile = {p95:.4f}; "
+        f"inside the box 400 m in from the extract's edge: tiles {km_inner_tiles:.1f} km, "
+        f"Overpass {km_inner_osm:.1f} km"
     )
     assert median < 0.02
     assert p95 < 0.20

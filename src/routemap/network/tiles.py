@@ -185,15 +185,15 @@ class _TileSource:
 
 class _FolderTiles(_TileSource):
     kind = "tiles"
-    _PATTERN = re.compile(r"^(\d+)/(\d+)/(\d+)\.(pbf|mvt)$")
+    _PATTERN = re.compile(r"^(\d+)/(\d+)/(\d+)\.pbf$")
 
     def __init__(self, path: Path, bbox: Bbox | None):
         self.path, self.bbox, self.metadata = path, bbox, {}
-        found: dict[int, dict[tuple[int, int], Path]] = {}
-        for file in path.glob("*/*/*.*"):
-            m = self._PATTERN.match(file.relative_to(path).as_posix())
-            if m:
-                found.setdefault(int(m[1]), {})[(int(m[2]), int(m[3]))] = file
+        found = self._find(path)
+        self.root = path
+        if not found and path.name.isdigit():  # the zoom folder itself was given
+            found = {z: f for z, f in self._find(path.parent).items() if z == int(path.name)}
+            self.root = path.parent
         if not found:
             raise InputFileError(
                 f"{path} holds no vector tiles laid out as {{z}}/{{x}}/{{y}}.pbf; pass such a folder or an .mbtiles file"
@@ -207,14 +207,24 @@ class _FolderTiles(_TileSource):
         contents, manifest = [], hashlib.sha256()
         for key in sorted(files):
             data = files[key].read_bytes()
-            rel = files[key].relative_to(path).as_posix()
+            rel = files[key].relative_to(self.root).as_posix()
             contents.append((str(files[key]), data))
             manifest.update(f"{hashlib.sha256(data).hexdigest()}  {rel}\n".encode())
         self.sha256 = manifest.hexdigest()
         self._finish(contents)
 
+    @classmethod
+    def _find(cls, root: Path) -> dict[int, dict[tuple[int, int], Path]]:
+        """Return ``{z: {(x, y): path}}`` of the ``z/x/y.pbf`` files under ``root``."""
+        found: dict[int, dict[tuple[int, int], Path]] = {}
+        for file in root.glob("*/*/*.pbf"):
+            m = cls._PATTERN.match(file.relative_to(root).as_posix())
+            if m:
+                found.setdefault(int(m[1]), {})[(int(m[2]), int(m[3]))] = file
+        return found
+
     def _gdal_path(self) -> str:
-        return f"MVT:{self.path / str(self.zoom)}"
+        return f"MVT:{self.root / str(self.zoom)}"
 
     def _tile_of_fid(self, fid):
         # GDAL's MVT folder reader: fid = (feature << 2z) | (x << z) | y
