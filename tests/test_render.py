@@ -295,8 +295,9 @@ def test_injected_names_show_as_text_and_run_nothing(short_route, la_graph, la_n
 def test_several_routes_get_layers_colors_and_a_legend(la_graph, tmp_path):
     a, _ = path_route(la_graph, LONG_STOPS[:3], "North")
     b, _ = path_route(la_graph, LONG_STOPS[4:7], "South")
-    path = tmp_path / "two.html"
-    save_map(render_map([a, b], offline=True), path)
+    c, _ = path_route(la_graph, LONG_STOPS[7:], "South")  # same name, still its own layer
+    path = tmp_path / "three.html"
+    save_map(render_map([a, b, c], offline=True, colors=["#1f4fbf", "#0f8a5f", "#1f4fbf"]), path)
     with offline_page(path) as (page, log):
         strokes = page.evaluate(
             """() => Array.from(document.querySelectorAll('path.leaflet-interactive'))
@@ -304,13 +305,14 @@ def test_several_routes_get_layers_colors_and_a_legend(la_graph, tmp_path):
         )
         legend = page.locator(".routemap-control").all_inner_texts()
         boxes = page.locator(".leaflet-control-layers-overlays input").count()
+        control = page.locator(".leaflet-control-layers-overlays").inner_text()
         page.locator(".leaflet-control-layers-overlays input").nth(1).uncheck()
         after = page.evaluate(
             """() => Array.from(document.querySelectorAll('path.leaflet-interactive'))
                  .map(p => p.getAttribute('stroke'))"""
         )
     assert log.errors == []
-    assert boxes == 2
+    assert boxes == 3 and "South (2)" in control
     route_strokes = {s for s in strokes if s and s != "#ffffff"}
     assert len(route_strokes) >= 2
     assert any("North" in t and "South" in t for t in legend)

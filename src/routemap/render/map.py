@@ -145,7 +145,9 @@ def render_map(
     names, lengths = [], []
     for i, route in enumerate(route_list):
         color = palette[i % len(palette)]
-        _add_route(m, route, color, unit, arrows)
+        # The layer control keys layers by label: number repeated names so each stays toggleable.
+        same = sum(n == route.name for n in names)
+        _add_route(m, route, color, unit, arrows, f" ({same + 1})" if same else "")
         names.append(route.name)
         lengths.append(f"{route.length_m / layers.UNIT_M[unit]:.2f} {unit}")
 
@@ -172,10 +174,10 @@ def render_map(
     return m
 
 
-def _add_route(m: folium.Map, route: Route, color: str, unit: str, arrows: bool) -> None:
+def _add_route(m: folium.Map, route: Route, color: str, unit: str, arrows: bool, suffix: str = "") -> None:
     name = escape_html(route.name)
     length = f"{route.length_m / layers.UNIT_M[unit]:.2f} {unit}"
-    group = folium.FeatureGroup(name=f'<span style="color:{color}">&#9632;</span> {name}')
+    group = folium.FeatureGroup(name=f'<span style="color:{color}">&#9632;</span> {name}{suffix}')
     group.add_to(m)
 
     line = folium.PolyLine(layers.line_latlons(route.geometry), color=color, weight=5, opacity=0.9)
