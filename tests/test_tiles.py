@@ -363,6 +363,20 @@ def test_tiles_without_transportation_layer(tmp_path, corridor):
     assert "'transportation'" in _one_line(exc)
 
 
+def test_mbtiles_without_json_metadata(tmp_path, corridor):
+    """GDAL needs the "json" metadata row to see vector layers; without it the tiles are still read."""
+    path = tmp_path / "nojson.mbtiles"
+    path.write_bytes(corridor.read_bytes())
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM metadata WHERE name = 'json'")
+    con.commit()
+    con.close()
+    nodes, ways, meta = load_tile_ways(path, bbox=(-118.25, 34.05, -118.24, 34.055))
+    full_nodes, full_ways, _ = load_tile_ways(corridor, bbox=(-118.25, 34.05, -118.24, 34.055))
+    assert meta["kind"] == "mbtiles" and meta["tile_count"] >= 1
+    pd.testing.assert_frame_equal(_segments(nodes, ways), _segments(full_nodes, full_ways))
+
+
 def test_not_an_mbtiles_file(tmp_path):
     path = tmp_path / "junk.mbtiles"
     path.write_bytes(b"this is not sqlite" * 100)

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import sqlite3
+import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,11 @@ def load_tile_ways(source: str | os.PathLike, bbox: Bbox | None = None):
             f"vector tile source {source} does not exist; pass a z/x/y folder or an .mbtiles file"
         )
     reader = _FolderTiles(source, bbox) if source.is_dir() else _MBTiles(source, bbox)
-    lines = reader.read_layer(STREET_LAYER)
-    names = reader.read_layer(NAME_LAYER) if NAME_LAYER in reader.layers else None
+    try:
+        lines = reader.read_layer(STREET_LAYER)
+        names = reader.read_layer(NAME_LAYER) if NAME_LAYER in reader.layers else None
+    finally:
+        reader.close()
     node_coords, ways = street_ways(lines, names, zoom=reader.zoom, extent=EXTENT)
     return node_coords, ways, reader.meta()
 
@@ -135,6 +139,9 @@ class _TileSource:
             raise InputFileError(
                 f"the tiles in {self.path} have no {STREET_LAYER!r} layer; pass OpenMapTiles-schema tiles"
             )
+
+    def close(self) -> None:
+        """Release temporary files (none by default)."""
 
     def _gdal_path(self) -> str:
         raise NotImplementedError
@@ -267,16 +274,33 @@ class _MBTiles(_TileSource):
         self.tiles = set(tiles)
         self.sha256 = _file_sha256(path)
         self._finish([(f"tile {self.zoom}/{x}/{y} of {path}", d) for (x, y), d in sorted(tiles.items())])
+        self._unpacked: tempfile.TemporaryDirectory | None = None
+        if "json" not in self.metadata:
+            # GDAL's MBTiles driver finds vector layers only through the "json" metadata row; without it
+            # the tiles are unpacked to a z/x/y folder for GDAL's MVT folder reader.
+            self._unpacked = tempfile.TemporaryDirectory(prefix="routemap-mbtiles-")
+            for (x, y), blob in tiles.items():
+                file = Path(self._unpacked.name) / str(self.zoom) / str(x) / f"{y}.pbf"
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_bytes(blob)
+
+    def close(self) -> None:
+        if self._unpacked is not None:
+            self._unpacked.cleanup()
 
     def _gdal_path(self) -> str:
+        if self._unpacked is not None:
+            return f"MVT:{Path(self._unpacked.name) / str(self.zoom)}"
         return str(self.path)
 
     def _open_options(self) -> dict[str, str]:
-        return {"ZOOM_LEVEL": str(self.zoom)}
+        return {} if self._unpacked is not None else {"ZOOM_LEVEL": str(self.zoom)}
 
     def _tile_of_fid(self, fid):
-        # GDAL's MBTiles vector reader: fid = (feature << 2z) | (y << z) | x, y in the XYZ scheme
         mask = 2**self.zoom - 1
+        if self._unpacked is not None:
+            return _FolderTiles._tile_of_fid(self, fid)  # type: ignore[arg-type]
+        # GDAL's MBTiles vector reader: fid = (feature << 2z) | (y << z) | x, y in the XYZ scheme
         return fid & mask, (fid >> self.zoom) & mask
 
 
