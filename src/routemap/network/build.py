@@ -244,10 +244,28 @@ def _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags, simpl
             attrs["street_count"] = count[i]
         nodes.append((node_ids[i], attrs))
     G.add_nodes_from(nodes)
-    G.add_edges_from((node_ids[a], node_ids[b], k, d) for (a, b, d), k in zip(edges, keys.tolist()))
+    _add_edges_fast(G, node_ids, edges, keys.tolist())
     if simplify:
         G.graph["simplified"] = True
     return G
+
+
+def _add_edges_fast(G: nx.MultiDiGraph, node_ids: list[int], edges, keys: list[int]) -> None:
+    """Add ``edges`` (node indices, attrs) with their keys to ``G``, whose nodes already exist.
+
+    Fills networkx's adjacency dicts as ``MultiDiGraph.add_edge`` does (one key dict shared by
+    ``_succ[u][v]`` and ``_pred[v][u]``), without its per-edge view lookups, which dominate a large build.
+    """
+    succ, pred = G._succ, G._pred
+    for (a, b, attrs), k in zip(edges, keys):
+        u, v = node_ids[a], node_ids[b]
+        keydict = succ[u].get(v)
+        if keydict is None:
+            keydict = succ[u][v] = pred[v][u] = {}
+        keydict[k] = attrs
+    clear = getattr(nx, "_clear_cache", None)  # networkx >= 3.3 caches views
+    if clear is not None:
+        clear(G)
 
 
 def _occurrence(codes: np.ndarray) -> np.ndarray:
