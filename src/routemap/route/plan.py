@@ -242,7 +242,7 @@ def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profil
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         found = plan_with_splits(
-            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 0
+            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 1
         )
         for path, stop_idx in found:
             pos = path_edges(graph, path)

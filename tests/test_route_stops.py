@@ -1,0 +1,121 @@
+"""Parsing what users write for stops and lengths, and resolving names on the real LA network."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+import routemap
+from routemap.data import embedded_osm_pbf
+from routemap.errors import TargetLengthError, UnknownPlaceError
+from routemap.route import parse_length
+from routemap.route.compile import compile_graph
+from routemap.route.stops import (
+    parse_latlon,
+    resolve_stop,
+    split_intersection,
+    street_keys,
+)
+from routemap.settings import METERS_PER_MILE
+
+
+@pytest.mark.parametrize(
+    "text,metres",
+    [
+        ("15mi", 15 * METERS_PER_MILE),
+        ("15 mi", 15 * METERS_PER_MILE),
+        ("10 miles", 10 * METERS_PER_MILE),
+        ("24km", 24000.0),
+        ("1.5 km", 1500.0),
+        ("24000", 24000.0),
+        ("24000m", 24000.0),
+        (24000, 24000.0),
+        (2.5e4, 25000.0),
+    ],
+)
+def test_parse_length(text, metres):
+    assert parse_length(text) == pytest.approx(metres)
+
+
+@pytest.mark.parametrize("text", ["abc", "-5km", 0, "5 parsecs", "", True, float("nan")])
+def test_parse_length_rejects(text):
+    with pytest.raises(TargetLengthError):
+        parse_length(text)
+
+
+def test_street_keys_fold_abbreviations_and_case():
+    assert street_keys("N Main St")[0] == street_keys("north main street")[0]
+    assert street_keys("S Union Ave")[0] == street_keys("South Union Avenue")[0]
+    assert street_keys("Wilshire Blvd")[1] == street_keys("West Wilshire Boulevard")[1]
+    assert street_keys("W 7th St")[2] == street_keys("7th")[2]
+    assert street_keys("N St Louis St")[0] == "north saint louis street"
+
+
+@pytest.mark.parametrize(
+    "text,pair",
+    [
+        ("Wilshire Blvd & S Union Ave", ("Wilshire Blvd", "S Union Ave")),
+        ("Wilshire and Union", ("Wilshire", "Union")),
+        ("Main St / 1st St", ("Main St", "1st St")),
+        ("MacArthur Park", None),
+    ],
+)
+def test_split_intersection(text, pair):
+    assert split_intersection(text) == pair
+
+
+def test_parse_latlon():
+    assert parse_latlon("34.0537, -118.2385") == (34.0537, -118.2385)
+    assert parse_latlon("(34.0537 -118.2385)") == (34.0537, -118.2385)
+    assert parse_latlon("Union Station") is None
+    with pytest.raises(UnknownPlaceError):
+        parse_latlon("-118.2385, 34.0537")
+
+
+@pytest.fixture(scope="module")
+def la_compiled(request):
+    pbf = embedded_osm_pbf()
+    if pbf.exists():
+        G = routemap.load_network(pbf)
+    else:
+        shared = request.getfixturevalue("shared_la")
+        G = routemap.load_network(sorted((shared / "osm").glob("overpass_*.json")))
+    return compile_graph(G, "run")
+
+
+def test_spellings_of_one_intersection_agree(la_compiled):
+    cg = la_compiled
+    spellings = [
+        "Wilshire Blvd & S Union Ave",
+        "wilshire boulevard and south union avenue",
+        "WILSHIRE & UNION",
+        "S Union Ave @ Wilshire Blvd",
+    ]
+    nodes = {int(resolve_stop(cg, s).candidates[0]) for s in spellings}
+    assert len(nodes) == 1
+    node = cg.node_ids[nodes.pop()]
+    G = cg.graph
+    names = " ".join(str(d.get("name")) for _, _, d in G.edges(node, data=True)).lower()
+    assert "wilshire" in names and "union" in names
+
+
+def test_coordinates_snap_to_the_nearest_node(la_compiled):
+    cg = la_compiled
+    G = cg.graph
+    node = int(cg.node_ids[100])
+    lat, lon = G.nodes[node]["y"], G.nodes[node]["x"]
+    for value in [(lat, lon), f"{lat},{lon}", routemap.Stop("x", lat=lat, lon=lon)]:
+        stop = resolve_stop(cg, value)
+        got = int(cg.node_ids[stop.candidates[0]])
+        # the node itself, or (for a dead end) a through node within 75 m
+        if got != node:
+            assert G.degree(node) <= 2
+            assert nx.shortest_path_length(G, node, got, weight="length") < 75 * 1.5 + 1
+        else:
+            assert stop.snap_distance_m == pytest.approx(0.0, abs=1e-6)
+
+
+def test_places_from_the_gazetteer(la_compiled):
+    pytest.importorskip("routemap.places")
+    stop = resolve_stop(la_compiled, "Metropolitan Detention Center")
+    assert stop.kind == "place" and stop.snap_distance_m < 150
