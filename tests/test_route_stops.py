@@ -119,3 +119,34 @@ def test_places_from_the_gazetteer(la_compiled):
     pytest.importorskip("routemap.places")
     stop = resolve_stop(la_compiled, "Metropolitan Detention Center")
     assert stop.kind == "place" and stop.snap_distance_m < 150
+
+
+@pytest.fixture
+def local_nominatim(httpserver):
+    """osmnx's Nominatim pointed at a local server (no internet), caching off."""
+    import osmnx as ox
+
+    old = (ox.settings.nominatim_url, ox.settings.use_cache)
+    ox.settings.nominatim_url = httpserver.url_for("/")
+    ox.settings.use_cache = False
+    yield httpserver
+    ox.settings.nominatim_url, ox.settings.use_cache = old
+
+
+def test_online_geocoding_through_osmnx(la_compiled, local_nominatim):
+    # Union Station's position as the corridor gazetteer holds it (OpenMapTiles poi layer)
+    query = "800 N Alameda St, Los Angeles"
+    local_nominatim.expect_request("/search", query_string={
+        "format": "json", "limit": "1", "dedupe": "0", "q": query,
+    }).respond_with_json([{"lat": "34.056064", "lon": "-118.235883", "display_name": query}])  # fmt: skip
+    with pytest.raises(UnknownPlaceError, match="online=True"):
+        resolve_stop(la_compiled, query)
+    stop = resolve_stop(la_compiled, query, online=True)
+    assert (stop.lat, stop.lon) == (34.056064, -118.235883)
+    assert stop.kind == "place" and stop.snap_distance_m < 100
+
+
+def test_online_geocoding_finds_nothing(la_compiled, local_nominatim):
+    local_nominatim.expect_request("/search").respond_with_json([])
+    with pytest.raises(UnknownPlaceError, match="geocoding found no place"):
+        resolve_stop(la_compiled, "Nowhere Street 99999", online=True)
