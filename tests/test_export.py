@@ -28,13 +28,34 @@ short_route = _shared.short_route
 METERS_PER_MILE = 1609.344
 
 
-def test_gpx_validates_against_the_schema_and_round_trips(long_route, la_graph, gpx_schema, tmp_path):
+def evil_route(short_route, la_graph) -> Route:
+    route, nodes = short_route
+    return Route.from_nodes(
+        la_graph,
+        nodes,
+        stops=[RouteStop(f"{s.name} {INJECT} & co", s.lat, s.lon, node=s.node) for s in route.stops],
+        name=f"Run {INJECT}",
+    )
+
+
+def test_gpx_files_validate_against_the_schema(long_route, short_route, la_graph, gpx_schema, tmp_path):
     import xmlschema
 
+    schema = xmlschema.XMLSchema(str(gpx_schema))
+    write_gpx(long_route[0], tmp_path / "long.gpx")
+    write_gpx(evil_route(short_route, la_graph), tmp_path / "evil.gpx", unit="km")
+    schema.validate(str(tmp_path / "long.gpx"))
+    schema.validate(str(tmp_path / "evil.gpx"))
+    # The validator does reject a broken file (a latitude out of range).
+    text = (tmp_path / "long.gpx").read_text(encoding="utf-8")
+    broken = text.replace('<wpt lat="', '<wpt lat="1', 1)
+    assert not schema.is_valid(broken)
+
+
+def test_gpx_round_trips_through_gpxpy(long_route, la_graph, tmp_path):
     route, nodes = long_route
     path = tmp_path / "route.gpx"
     write_gpx(route, path)
-    xmlschema.XMLSchema(str(gpx_schema)).validate(str(path))
 
     gpx = gpxpy.parse(path.read_text(encoding="utf-8"))
     expected_m = nx.path_weight(la_graph, nodes, "length")  # independent of Route
@@ -63,19 +84,11 @@ def test_gpx_validates_against_the_schema_and_round_trips(long_route, la_graph, 
     assert "OpenStreetMap" in (gpx.link_text or "") and gpx.copyright_author == "OpenStreetMap contributors"
 
 
-def test_gpx_keeps_awkward_names_intact(short_route, la_graph, gpx_schema, tmp_path):
-    import xmlschema
-
-    route, nodes = short_route
-    evil = Route.from_nodes(
-        la_graph,
-        nodes,
-        stops=[RouteStop(f"{s.name} {INJECT} & co", s.lat, s.lon, node=s.node) for s in route.stops],
-        name=f"Run {INJECT}",
-    )
+def test_gpx_keeps_awkward_names_intact(short_route, la_graph, tmp_path):
+    nodes = short_route[1]
+    evil = evil_route(short_route, la_graph)
     path = tmp_path / "evil.gpx"
     write_gpx(evil, path, unit="km")
-    xmlschema.XMLSchema(str(gpx_schema)).validate(str(path))
     gpx = gpxpy.parse(path.read_text(encoding="utf-8"))
     assert gpx.name == f"Run {INJECT}"
     assert [w.name for w in gpx.waypoints if w.type == "stop"] == [s.name for s in evil.stops]

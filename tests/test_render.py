@@ -6,7 +6,6 @@ import html
 import json
 import math
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -16,6 +15,7 @@ import shapely
 from browser import distinct_colors, offline_page
 from shapely.geometry import LineString, Polygon
 
+from routemap import data, settings
 from routemap.errors import DemographicsError, OfflineError, RoutemapError
 from routemap.render import escape_html, external_assets, render_map, save_map
 from routemap.render.layers import display_neighborhoods, line_latlons
@@ -47,13 +47,23 @@ LONG_STOPS = (
 
 # -- real data: a graph from the shared Overpass files, routes as real shortest paths ---------------
 @pytest.fixture(scope="session")
-def la_graph(shared_la: Path) -> nx.MultiDiGraph:
+def la_graph() -> nx.MultiDiGraph:
+    """Central LA walk network: the shared Overpass files through osmnx, else the embedded extract."""
     import osmnx as ox
 
-    responses = [json.loads((shared_la / "osm" / f).read_text()) for f in WALK_FILES]
-    G = ox.graph._create_graph(responses, bidirectional=True)
-    G = ox.simplify_graph(G)
-    return ox.truncate.largest_component(G, strongly=True)
+    shared = settings.shared_la_dir() / "osm"
+    if all((shared / f).exists() for f in WALK_FILES):
+        responses = [json.loads((shared / f).read_text()) for f in WALK_FILES]
+        G = ox.graph._create_graph(responses, bidirectional=True)
+        G = ox.simplify_graph(G)
+        return ox.truncate.largest_component(G, strongly=True)
+    pbf = data.embedded_osm_pbf()
+    if not pbf.exists():
+        pytest.skip(f"needs the shared LA Overpass files in {shared} or the embedded {pbf}")
+    from routemap import load_network
+
+    # The same five Overpass files, merged into the embedded extract (fresh clones).
+    return ox.truncate.largest_component(load_network(pbf, network_type="walk"), strongly=True)
 
 
 def path_route(G: nx.MultiDiGraph, stops, name: str) -> tuple[Route, list[int]]:
@@ -81,8 +91,17 @@ def short_route(la_graph) -> tuple[Route, list[int]]:
 
 
 @pytest.fixture(scope="session")
-def la_neighborhoods(shared_la: Path) -> gpd.GeoDataFrame:
-    return gpd.read_file(shared_la / "neighborhoods" / "la_times_mapping_la_v5_county_272.geojson")
+def la_neighborhoods() -> gpd.GeoDataFrame:
+    """LA Times Mapping L.A. neighborhoods (shared original, else the embedded copy) with ``sqmi``."""
+    path = settings.shared_la_dir() / "neighborhoods" / "la_times_mapping_la_v5_county_272.geojson"
+    if not path.exists():
+        path = data.embedded_neighborhoods()
+    if not path.exists():
+        pytest.skip("needs the LA Times neighborhoods (shared original or embedded copy)")
+    layer = gpd.read_file(path)
+    if "sqmi" not in layer:
+        layer["sqmi"] = layer.to_crs(layer.estimate_utm_crs()).area / METERS_PER_MILE**2
+    return layer
 
 
 # -- pure parts --------------------------------------------------------------------------------
