@@ -316,13 +316,14 @@ def test_several_routes_get_layers_colors_and_a_legend(la_graph, tmp_path):
     b, _ = path_route(la_graph, LONG_STOPS[4:7], "South")
     c, _ = path_route(la_graph, LONG_STOPS[7:], "South")  # same name, still its own layer
     path = tmp_path / "three.html"
-    save_map(render_map([a, b, c], offline=True, colors=["#1f4fbf", "#0f8a5f", "#1f4fbf"]), path)
+    save_map(render_map([a, b, c], offline=True, colors=["#1f4fbf", "#0f8a5f"]), path)
     with offline_page(path) as (page, log):
         strokes = page.evaluate(
             """() => Array.from(document.querySelectorAll('path.leaflet-interactive'))
                  .map(p => p.getAttribute('stroke'))"""
         )
         legend = page.locator(".routemap-control").all_inner_texts()
+        rows = page.locator(".routemap-legend-row").count()
         boxes = page.locator(".leaflet-control-layers-overlays input").count()
         control = page.locator(".leaflet-control-layers-overlays").inner_text()
         page.locator(".leaflet-control-layers-overlays input").nth(1).uncheck()
@@ -332,6 +333,7 @@ def test_several_routes_get_layers_colors_and_a_legend(la_graph, tmp_path):
         )
     assert log.errors == []
     assert boxes == 3 and "South (2)" in control
+    assert rows == 3  # colors cycle, every route is still named
     route_strokes = {s for s in strokes if s and s != "#ffffff"}
     assert len(route_strokes) >= 2
     assert any("North" in t and "South" in t for t in legend)

@@ -142,13 +142,16 @@ def render_map(
     if neighborhoods is not None:
         _add_neighborhoods(m, neighborhoods, lines, metric, metric_label, neighborhoods_within_m, simplify_m)
 
-    names, lengths = [], []
+    names: list[str] = []
+    lengths: list[str] = []
+    used: list[str] = []
     for i, route in enumerate(route_list):
         color = palette[i % len(palette)]
         # The layer control keys layers by label: number repeated names so each stays toggleable.
         same = sum(n == route.name for n in names)
         _add_route(m, route, color, unit, arrows, f" ({same + 1})" if same else "")
         names.append(route.name)
+        used.append(color)
         lengths.append(f"{route.length_m / layers.UNIT_M[unit]:.2f} {unit}")
 
     subtitle = ", ".join(lengths) if len(route_list) == 1 else f"{len(route_list)} routes"
@@ -160,7 +163,7 @@ def render_map(
         )
     )
     if len(route_list) > 1:
-        m.add_child(HtmlControl(layers.routes_legend_html(names, palette, lengths), position="bottomright"))
+        m.add_child(HtmlControl(layers.routes_legend_html(names, used, lengths), position="bottomright"))
     if offline:
         m.add_child(HtmlControl(OFFLINE_NOTE, position="bottomleft", css_class="routemap-note"))
     m.add_child(Attribution(list(attribution)))
