@@ -10,12 +10,8 @@ from routemap.data import embedded_osm_pbf
 from routemap.errors import TargetLengthError, UnknownPlaceError
 from routemap.route import parse_length
 from routemap.route.compile import compile_graph
-from routemap.route.stops import (
-    parse_latlon,
-    resolve_stop,
-    split_intersection,
-    street_keys,
-)
+from routemap.route.stops import parse_latlon, resolve_stop, split_intersection
+from routemap.route.streets import street_keys
 from routemap.settings import METERS_PER_MILE
 
 
