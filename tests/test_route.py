@@ -344,3 +344,14 @@ def test_route_repr_and_units(la):
     route = plan_route(la, ["Union Station", "Metropolitan Detention Center"], "5km")
     assert route.length_km == pytest.approx(route.length_m / 1000)
     assert re.search(r"\d+\.\d\d mi", repr(route))
+
+
+def test_target_at_the_minimum_is_met_even_off_profile(la):
+    # the run profile's preferred route is longer than the shortest; a target at the minimum still works
+    stops = ["Wilshire Blvd & S Union Ave", "Metropolitan Detention Center"]
+    plain = plan_route(la, stops, profile="shortest")
+    minimum = nx.shortest_path_length(la, plain.nodes[0], plain.nodes[-1], weight="length")
+    preferred = plan_route(la, stops, profile="run")
+    assert preferred.length_m > minimum * 1.01
+    route = plan_route(la, stops, minimum, profile="run")
+    check_route(la, route, minimum)
