@@ -59,8 +59,9 @@ def load_tile_ways(source: str | os.PathLike, bbox: Bbox | None = None):
         ``(None, node_ids, tags)`` per street piece (tiles carry no OSM ids) with OSM-style tags
         (``highway``, ``name``, ``ref``, ``oneway``, ``bridge``, ``tunnel``, ``service``).
     source_meta : dict
-        ``kind`` (``"tiles"`` or ``"mbtiles"``), ``paths``, ``sha256`` (of the file, or of the folder's
-        sorted ``sha256  z/x/y.pbf`` manifest), ``zoom``, ``tile_count``, ``bbox``, ``osm_timestamp``
+        ``kind`` (``"tiles"`` or ``"mbtiles"``), ``paths``, ``sha256`` (a one-item list, like other
+        sources: the file's hash, or for a folder the hash of the sorted ``sha256  z/x/y.pbf`` manifest
+        of the tiles read), ``zoom``, ``tile_count``, ``bbox``, ``osm_timestamp``
         (from MBTiles metadata when present, else None) and ``generated`` (MBTiles metadata, or None).
 
     Raises
@@ -181,7 +182,7 @@ class _TileSource:
         return {
             "kind": self.kind,
             "paths": [str(self.path)],
-            "sha256": self.sha256,
+            "sha256": [self.sha256],
             "zoom": self.zoom,
             "tile_count": len(self.tiles),
             "bbox": list(self.bbox) if self.bbox is not None else None,

@@ -111,11 +111,14 @@ def join_names(
     lkeys, lfirst = _segment_keys(lxy, lpart)
     nkeys, nfirst = _segment_keys(nxy, npart)
     lkeys["line"] = lfeat[lpart[lfirst]]
-    lkeys["class"] = lines["class"].to_numpy()[lkeys["line"].to_numpy()]
     nkeys["name_row"] = nfeat[npart[nfirst]]
-    nkeys["class"] = names["class"].to_numpy()[nkeys["name_row"].to_numpy()]
-    nkeys = nkeys.drop_duplicates(["x0", "y0", "x1", "y1", "class", "name_row"])
-    pairs = lkeys.merge(nkeys, on=["x0", "y0", "x1", "y1", "class"])
+    on = ["x0", "y0", "x1", "y1"]
+    if "class" in lines.columns and "class" in names.columns:
+        lkeys["class"] = lines["class"].to_numpy()[lkeys["line"].to_numpy()]
+        nkeys["class"] = names["class"].to_numpy()[nkeys["name_row"].to_numpy()]
+        on.append("class")
+    nkeys = nkeys.drop_duplicates([*on, "name_row"])
+    pairs = lkeys.merge(nkeys, on=on)
     if len(pairs) == 0:
         return out
     votes = pairs.groupby(["line", "name_row"]).size().reset_index(name="n")
