@@ -25,8 +25,17 @@ _EXPORTS = {
     "route_demographics": "routemap.demographics",
     "load_neighborhoods": "routemap.demographics",
     "load_tracts": "routemap.demographics",
+    "find_neighborhood": "routemap.demographics",
+    # places
+    "find_place": "routemap.places",
+    # one route to files, and the demo
+    "plan_and_write": "routemap.pipeline",
+    "write_route_outputs": "routemap.pipeline",
+    "route_summary": "routemap.pipeline",
+    "run_demo": "routemap.demo",
     # render / export
     "render_map": "routemap.render",
+    "save_map": "routemap.render",
     "write_gpx": "routemap.export",
     "write_geojson": "routemap.export",
     "write_cue_sheet": "routemap.export",

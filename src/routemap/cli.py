@@ -136,12 +136,17 @@ def demo_cmd(
         False, "--online", help="Plan on fresh OSM data downloaded around the route."
     ),
     osm: Path | None = typer.Option(None, "--osm", help="Plan on this OSM source instead."),
-    offline_html: bool = typer.Option(False, "--offline-html", help="Inline the map's JavaScript and CSS."),
+    cdn: bool = typer.Option(
+        False,
+        "--cdn",
+        help="Load the map's JavaScript from the CDN and show base tiles (needs internet); "
+        "by default the map is self-contained and works offline.",
+    ),
 ) -> None:
     """The Run Against ICE: 15 miles from Koreatown through Westlake and Chinatown to the MDC."""
     from routemap.demo import run_demo
 
-    route, demo, paths = run_demo(out, online=online, osm=osm, html_offline=offline_html)
+    route, demo, paths = run_demo(out, online=online, osm=osm, html_offline=not cdn)
     _print_route(route, demo, paths)
 
 
@@ -150,9 +155,7 @@ def compare_cmd(
     spec: Path = typer.Argument(..., help="Route-spec YAML: defaults and variants."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for comparison.csv/.md/.html and variants/."),
     workers: int | None = typer.Option(None, "--workers", "-j", help="Parallel processes."),
-    scheduler: str | None = typer.Option(
-        None, "--scheduler", help="A dask.distributed scheduler address."
-    ),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="A dask.distributed scheduler address."),
     online: bool = typer.Option(
         False, "--online", help="Allow downloading street data for stops outside the embedded corridor."
     ),

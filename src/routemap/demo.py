@@ -64,7 +64,7 @@ def demo_readme(route: Any, demographics: Any) -> str:
 
 
 def run_demo(
-    out_dir: str | Path, *, online: bool = False, osm: str | Path | None = None, html_offline: bool = False
+    out_dir: str | Path, *, online: bool = False, osm: str | Path | None = None, html_offline: bool = True
 ) -> tuple[Any, Any, dict[str, Path]]:
     """Plan the Run Against ICE route and write its files to ``out_dir``; return (route, demographics, paths).
 
