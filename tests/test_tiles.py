@@ -428,10 +428,12 @@ def _edges_gdf(G):
     return ox.convert.graph_to_gdfs(G, nodes=False)
 
 
-def test_freeway_bridge_does_not_meet_the_street_under_it(shared_tiles):
+@pytest.mark.parametrize("tiles", ["corridor", "shared_tiles"])
+def test_freeway_bridge_does_not_meet_the_street_under_it(tiles, request):
     """I-10 (Santa Monica Freeway) crosses South Main Street on a bridge: the lines cross, no node."""
     bbox = (-118.2672, 34.0255, -118.2278, 34.0588)
-    G = load_network(shared_tiles, network_type="all", bbox=bbox, simplify=False, use_cache=False)
+    source = request.getfixturevalue(tiles)
+    G = load_network(source, network_type="all", bbox=bbox, simplify=False, use_cache=False)
     edges = _edges_gdf(G)
     freeway = edges[(edges["bridge"] == "yes") & (edges["name"] == "Santa Monica Freeway")]
     street = edges[(edges["name"] == "South Main Street") & edges["bridge"].isna()]
