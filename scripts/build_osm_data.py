@@ -19,7 +19,12 @@ from routemap import settings
 from routemap._files import atomic_path, atomic_write
 from routemap.network.build import NODE_TAGS
 from routemap.network.osm import tag_keys
-from routemap.network.overpass import merge_overpass, osm_base, read_overpass_document
+from routemap.network.overpass import (
+    merge_overpass,
+    osm_base,
+    read_overpass_document,
+    redrawn_ways,
+)
 
 OUT_NAME = "la_central.osm.pbf"
 
@@ -30,7 +35,10 @@ def build(shared_osm: Path, out_dir: Path) -> Path:
     if not files:
         raise SystemExit(f"no overpass_*.json files in {shared_osm}")
     docs = [read_overpass_document(f) for f in files]
-    nodes, ways, _ = merge_overpass(docs)
+    nodes, ways, way_rank, _ = merge_overpass(docs)
+    dropped = redrawn_ways(nodes, ways, way_rank)
+    for way_id in dropped:
+        del ways[way_id]
     keys = tag_keys()
     kept_ways = {wid: w for wid, w in ways.items() if "highway" in (w.get("tags") or {})}
     used = {n for w in kept_ways.values() for n in w["nodes"]}
@@ -54,7 +62,7 @@ def build(shared_osm: Path, out_dir: Path) -> Path:
                 writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=w["nodes"], tags=tags))
         finally:
             writer.close()
-    _write_readme(out_dir, files, docs, pbf, len(used - missing), len(kept_ways), keys, missing)
+    _write_readme(out_dir, files, docs, pbf, len(used - missing), len(kept_ways), keys, missing, dropped)
     return pbf
 
 
@@ -62,7 +70,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_readme(out_dir, files, docs, pbf, n_nodes, n_ways, keys, missing) -> None:
+def _write_readme(out_dir, files, docs, pbf, n_nodes, n_ways, keys, missing, dropped) -> None:
     rows = "\n".join(
         f"| `{f.name}` | {osm_base(d)} | `{_sha256(f)}` |"
         for f, d in sorted(zip(files, docs), key=lambda fd: osm_base(fd[1]) or "")
@@ -98,8 +106,10 @@ The PBF header's `osmosis_replication_timestamp` is the newest of these; the wal
         else "- every referenced node is present (no way is cut)."
     }
 
-Ways redrawn under new ids between 2022 and 2025 can appear twice (old and new id, nearly the same line);
-the merge keeps both, as OSM ids alone cannot tell them apart.
+Ways redrawn under new ids between 2022 and 2025 would appear twice (old and new id, nearly the same
+line). `routemap.network.overpass.redrawn_ways` drops an older file's way when at least 90% of its length
+lies within 2 m of newer files' ways with the same `highway` and `name`: {len(dropped)} dropped
+({", ".join(map(str, dropped)) or "none"}).
 
 ## Rebuild
 

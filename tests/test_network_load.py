@@ -250,3 +250,28 @@ def test_cli_bad_input_prints_one_line(capsys, tmp_path):
     assert "bad.osm.pbf" in err
     assert main(["network", "info", str(tmp_path / "missing.osm.pbf")]) != 0
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_way_redrawn_under_new_id_is_dropped_once(tmp_path):
+    # old file: Main St as way 200 over nodes 1-2-3, and a parallel alley 15 m north (way 300)
+    north = 15 / 111_195  # degrees of latitude for 15 m
+    nodes_old = {**fx.NODES, 31: (-118.2500, 34.0450 + north), 33: (-118.2480, 34.0450 + north)}
+    old_ways = [
+        (200, [1, 2, 3], {"highway": "residential", "name": "Main St"}),
+        (300, [31, 33], {"highway": "service", "name": "Main St Alley"}),
+        (400, [3, 4], {"highway": "footway"}),
+    ]
+    # new file: Main St redrawn as way 201 over new nodes about 0.5 m south
+    shift = 0.5 / 111_195
+    nodes_new = {
+        41: (-118.2500, 34.0450 - shift),
+        42: (-118.2490, 34.0450 - shift),
+        3: fx.NODES[3],
+    }
+    new_ways = [(201, [41, 42, 3], {"highway": "residential", "name": "Main St"})]
+    a, b = tmp_path / "old.json", tmp_path / "new.json"
+    a.write_text(json.dumps(fx.overpass_json(nodes_old, old_ways, {}, osm_base="2022-01-01T00:00:00Z")))
+    b.write_text(json.dumps(fx.overpass_json(nodes_new, new_ways, {}, osm_base="2025-01-01T00:00:00Z")))
+    G = load_network([a, b], network_type="walk", simplify=False)
+    assert G.graph["routemap_source"]["redrawn_ways_dropped"] == [200]
+    assert _osmids(G) == {201, 300, 400}

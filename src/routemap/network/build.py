@@ -8,8 +8,10 @@ segments, lengths and directions are numpy operations, and the topology is simpl
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -101,6 +103,29 @@ def graph_from_ways(
     NetworkError
         When no way of ``network_type`` has two present nodes (nothing to build).
     """
+    with gc_paused():
+        return _graph_from_ways(
+            node_coords, ways, network_type, simplify, source, bidirectional, bbox, node_tags
+        )
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block that allocates many small containers.
+
+    A build makes hundreds of thousands of dicts and tuples and no reference cycles; the collector's
+    repeated full passes over them cost a third of the build time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _graph_from_ways(node_coords, ways, network_type, simplify, source, bidirectional, bbox, node_tags):
     if bidirectional is None:
         bidirectional = network_type in BIDIRECTIONAL_TYPES
     keep = way_filter(network_type)

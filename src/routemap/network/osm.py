@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from routemap.errors import InputFileError
-from routemap.network.build import NODE_TAGS, WAY_TAGS
+from routemap.network.build import NODE_TAGS, WAY_TAGS, gc_paused
 from routemap.network.filters import NETWORK_TYPES, filter_keys
 
 #: Suffixes of the OSM files pyosmium reads.
@@ -53,11 +53,16 @@ def read_osm_file(path: str | Path) -> tuple[tuple, list, dict, dict[str, Any]]:
     InputFileError
         When the file is missing, truncated, corrupt or not an OSM file.
     """
-    import osmium
-
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"OSM file {path} does not exist; check the path")
+    with gc_paused():
+        return _read(path)
+
+
+def _read(path: Path) -> tuple[tuple, list, dict, dict[str, Any]]:
+    import osmium
+
     keys = tag_keys()
     ways: list = []
     node_tags: dict[int, dict[str, str]] = {}

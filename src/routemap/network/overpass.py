@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from routemap.errors import InputFileError
-from routemap.network.build import NODE_TAGS
+from routemap.network.build import NODE_TAGS, gc_paused
 
 
 def read_overpass_document(path: str | Path) -> dict[str, Any]:
@@ -45,8 +45,10 @@ def osm_base(doc: dict[str, Any]) -> str | None:
     return osm3s.get("timestamp_osm_base") if isinstance(osm3s, dict) else None
 
 
-def merge_overpass(docs: Sequence[dict[str, Any]]) -> tuple[dict, dict, list[str | None]]:
-    """Return ``(nodes, ways, timestamps)`` merged by OSM id; the newest document's version wins.
+def merge_overpass(
+    docs: Sequence[dict[str, Any]],
+) -> tuple[dict[int, dict], dict[int, dict], dict[int, int], list[str | None]]:
+    """Return ``(nodes, ways, way_rank, timestamps)`` merged by OSM id; the newest document's version wins.
 
     Parameters
     ----------
@@ -58,20 +60,87 @@ def merge_overpass(docs: Sequence[dict[str, Any]]) -> tuple[dict, dict, list[str
     -------
     nodes, ways
         ``id -> element`` dicts.
+    way_rank
+        ``way id -> rank`` of the document it was taken from (0 = oldest).
     timestamps
         The documents' ``timestamp_osm_base`` values, oldest first.
     """
     order = sorted(range(len(docs)), key=lambda i: (osm_base(docs[i]) or "", i))
     nodes: dict[int, dict] = {}
     ways: dict[int, dict] = {}
-    for i in order:
+    way_rank: dict[int, int] = {}
+    for rank, i in enumerate(order):
         for el in docs[i]["elements"]:
             kind = el.get("type")
             if kind == "node":
                 nodes[el["id"]] = el
             elif kind == "way":
                 ways[el["id"]] = el
-    return nodes, ways, [osm_base(docs[i]) for i in order]
+                way_rank[el["id"]] = rank
+    return nodes, ways, way_rank, [osm_base(docs[i]) for i in order]
+
+
+def redrawn_ways(
+    nodes: dict[int, dict],
+    ways: dict[int, dict],
+    way_rank: dict[int, int],
+    *,
+    tolerance_m: float = 2.0,
+    min_share: float = 0.9,
+) -> list[int]:
+    """Return the ids of ways an older file holds that a newer file redrew under other ids.
+
+    A way taken from an older file (it is absent from every newer one) is a redrawn duplicate when at
+    least ``min_share`` of its length lies within ``tolerance_m`` of ways taken from newer files that
+    carry the same ``highway`` and ``name`` tags. Routing over both would count that stretch twice.
+
+    Parameters
+    ----------
+    nodes, ways, way_rank
+        As returned by :func:`merge_overpass`.
+    tolerance_m
+        Distance in metres within which two lines count as the same street.
+    min_share
+        Share of the older way's length that must be covered.
+
+    Returns
+    -------
+    list of int
+        Way ids, sorted.
+    """
+    import geopandas as gpd
+    import shapely
+
+    ids = [
+        w
+        for w, el in ways.items()
+        if "highway" in (el.get("tags") or {})
+        and all(n in nodes for n in el["nodes"])
+        and len(el["nodes"]) >= 2
+    ]
+    if len({way_rank[w] for w in ids}) < 2:
+        return []
+    flat = [nodes[n] for w in ids for n in ways[w]["nodes"]]
+    coords = np.array([(n["lon"], n["lat"]) for n in flat])
+    sizes = [len(ways[w]["nodes"]) for w in ids]
+    lines = gpd.GeoSeries(
+        shapely.linestrings(coords, indices=np.repeat(np.arange(len(ids)), sizes)), crs="EPSG:4326"
+    )
+    lines = lines.to_crs(lines.estimate_utm_crs()).values
+    rank = np.array([way_rank[w] for w in ids])
+    src, dst = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=tolerance_m)
+    newer = rank[dst] > rank[src]
+    src, dst = src[newer], dst[newer]
+    key = [(ways[w]["tags"].get("highway"), ways[w]["tags"].get("name")) for w in ids]
+    same = np.fromiter((key[a] == key[b] for a, b in zip(src, dst)), dtype=bool, count=len(src))
+    src, dst = src[same], dst[same]
+    out = []
+    for i in np.unique(src):
+        cover = shapely.union_all(shapely.buffer(lines[dst[src == i]], tolerance_m))
+        length = shapely.length(lines[i])
+        if length > 0 and shapely.length(shapely.intersection(lines[i], cover)) >= min_share * length:
+            out.append(ids[i])
+    return sorted(out)
 
 
 def read_overpass_json(paths: str | Path | Sequence[str | Path]) -> tuple[tuple, list, dict, dict]:
@@ -81,7 +150,7 @@ def read_overpass_json(paths: str | Path | Sequence[str | Path]) -> tuple[tuple,
     ----------
     paths
         A file or a list of files; several are merged by (type, id), the newest
-        ``timestamp_osm_base`` winning.
+        ``timestamp_osm_base`` winning, and older ways redrawn under new ids are dropped.
 
     Returns
     -------
@@ -92,12 +161,21 @@ def read_overpass_json(paths: str | Path | Sequence[str | Path]) -> tuple[tuple,
     node_tags
         Tags of tagged nodes (:data:`~routemap.network.build.NODE_TAGS` only).
     meta
-        ``osm_timestamp``: the newest ``timestamp_osm_base``; ``osm_timestamps``: all of them.
+        ``osm_timestamp``: the newest ``timestamp_osm_base``; ``osm_timestamps``: all of them;
+        ``redrawn_ways_dropped``: ids of older ways a newer file redrew (see :func:`redrawn_ways`).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    with gc_paused():
+        return _read(paths)
+
+
+def _read(paths: Sequence[str | Path]) -> tuple[tuple, list, dict, dict]:
     docs = [read_overpass_document(p) for p in paths]
-    nodes, ways, stamps = merge_overpass(docs)
+    nodes, ways, way_rank, stamps = merge_overpass(docs)
+    dropped = redrawn_ways(nodes, ways, way_rank) if len(docs) > 1 else []
+    for way_id in dropped:
+        del ways[way_id]
     try:
         ids = np.fromiter(nodes.keys(), dtype=np.int64, count=len(nodes))
         lons = np.fromiter((n["lon"] for n in nodes.values()), dtype=float, count=len(nodes))
@@ -120,5 +198,9 @@ def read_overpass_json(paths: str | Path | Sequence[str | Path]) -> tuple[tuple,
             if found:
                 node_tags[nid] = found
     known = [s for s in stamps if s]
-    meta = {"osm_timestamp": max(known) if known else None, "osm_timestamps": stamps}
+    meta = {
+        "osm_timestamp": max(known) if known else None,
+        "osm_timestamps": stamps,
+        "redrawn_ways_dropped": dropped,
+    }
     return (ids, lons, lats), way_list, node_tags, meta
