@@ -6,6 +6,7 @@
    multi-source batch, predecessors) vs ``osmnx.shortest_path`` per pair; path lengths must agree.
 3. Length search the osmnx way: ``osmnx.k_shortest_paths`` from start to finish, looking for a path of
    15 miles +-1% (capped in time), vs ``plan_route`` for the same two stops.
+4. The whole Run Against ICE from Koreatown on the embedded corridor tiles (a larger graph).
 
 Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20]``.
 """
@@ -25,7 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 import routemap
 from routemap import settings
-from routemap.data import embedded_osm_pbf
+from routemap.data import embedded_corridor_tiles, embedded_osm_pbf
 from routemap.route.compile import MIN_COST, compile_graph
 from routemap.settings import METERS_PER_MILE
 
@@ -129,6 +130,23 @@ def bench_k_shortest(G, seconds: float, repeat: int) -> None:
               f"{med:.3f} s (2 stops) -> more than {spent / med:.0f}x")  # fmt: skip
 
 
+def bench_corridor(repeat: int) -> None:
+    """The whole Run Against ICE, from Koreatown (an area stop), on the corridor's vector tiles."""
+    tiles = embedded_corridor_tiles()
+    if not tiles.exists():
+        print(f"corridor: skipped ({tiles} absent)")
+        return
+    G = routemap.load_network(tiles)
+    stops = ["Koreatown", "MacArthur Park", "Chinatown", "Metropolitan Detention Center"]
+    t0 = time.perf_counter()
+    routemap.plan_route(G, stops, TARGET)
+    cold = time.perf_counter() - t0
+    med, _, route = timed(lambda: routemap.plan_route(G, stops, TARGET), repeat)
+    print(f"corridor tiles ({len(G):,} nodes): Koreatown -> MacArthur Park -> Chinatown -> MDC, 15 mi: "
+          f"cold {cold:.3f} s, warm median {med:.3f} s; {route.length_mi:.3f} mi, "
+          f"repeated {route.repeated_length_m:.0f} m")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -140,6 +158,7 @@ def main() -> None:
     bench_plan(G, args.repeat)
     bench_legs(G, args.pairs, args.repeat)
     bench_k_shortest(G, args.k_seconds, args.repeat)
+    bench_corridor(args.repeat)
 
 
 if __name__ == "__main__":

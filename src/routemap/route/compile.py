@@ -134,7 +134,7 @@ def compile_graph(
     """
     table = profile_weights(profile, weights)
     # number of nodes and of joined node pairs: cheap, and they change when streets are added or cut
-    pairs = sum(map(len, G._succ.values()))
+    pairs = sum(map(len, G.succ.values()))
     sig = (G.number_of_nodes(), pairs, tuple(sorted(table.items())))
     per_graph = _CACHE.setdefault(G, {}) if _weakrefable(G) else {}
     hit = per_graph.get(sig)
@@ -326,14 +326,3 @@ def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:
         anc[live] = anc[up]
         live = live[anc[live] >= 0]
     return accs
-
-
-def shortest_metres(cg: CompiledGraph, sources: np.ndarray, weight: str = "length") -> np.ndarray:
-    """Return the matrix of shortest distances (real metres, ``weight="length"``) from ``sources``."""
-    if weight == "length":
-        graph = csr_matrix(
-            (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
-        )
-    else:
-        graph = cg.cost
-    return dijkstra(graph, directed=True, indices=np.asarray(sources, np.int64))
