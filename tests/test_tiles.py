@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiLineString
 
@@ -537,3 +539,48 @@ def test_multilinestring_features_are_split_into_parts():
     _, ways = street_ways(_frame([("service", None, None, None, "alley", two)]), None, zoom=Z, extent=EXTENT)
     assert [len(n) for _, n, _ in ways] == [2, 2]
     assert all(t == {"highway": "service", "service": "alley"} for _, _, t in ways)
+
+
+# --- property: a street cut by tile edges, with each tile's cut points off by up to a pixel ----------
+
+_ORIGIN = np.array([2805.0, 6538.0]) * EXTENT
+_COORD = st.integers(min_value=1, max_value=3 * EXTENT - 1).filter(lambda v: v % EXTENT not in (0,))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    vertices=st.lists(st.tuples(_COORD, _COORD), min_size=2, max_size=6, unique=True),
+    jitter=st.floats(min_value=-0.9, max_value=0.9),
+)
+def test_random_street_cut_by_tiles_is_rejoined(vertices, jitter):
+    line = LineString(np.array(vertices, dtype=float) + _ORIGIN)
+    assume(line.is_simple and line.length > 0)
+    rows, cuts = [], []
+    for tx in range(3):
+        for ty in range(3):
+            x0, y0 = _ORIGIN + np.array([tx, ty]) * EXTENT
+            piece = shapely.clip_by_rect(line, x0, y0, x0 + EXTENT, y0 + EXTENT)
+            for part in shapely.get_parts(piece):
+                if part.geom_type != "LineString" or part.length == 0:
+                    continue
+                xy = np.array(part.coords)
+                for end in (0, -1):  # the lower/right tile's copy was clipped a bit differently
+                    on_x = (xy[end, 0] - _ORIGIN[0]) % EXTENT == 0
+                    on_y = (xy[end, 1] - _ORIGIN[1]) % EXTENT == 0
+                    if on_x != on_y and (tx + ty) % 2:
+                        xy[end, 1 if on_x else 0] += jitter
+                    if on_x or on_y:
+                        cuts.append(xy[end].copy())
+                rows.append(("minor", None, None, None, None, LineString(xy)))
+    cut_pos = np.array(cuts) if cuts else np.empty((0, 2))
+    if len(cut_pos) > 1:  # two crossings of one edge a few pixels apart are ambiguous by design
+        gaps = np.hypot(*(cut_pos[:, None, :] - cut_pos[None, :, :]).transpose(2, 0, 1))
+        assume(np.all((gaps < 2.0) | (gaps > 10.0)))
+    _, ways = street_ways(_frame(rows), None, zoom=Z, extent=EXTENT)
+    G = nx.Graph()
+    for _, nodes, _ in ways:
+        nx.add_path(G, nodes)
+    assert nx.is_connected(G)
+    # the rejoined street is one path: two ends, every other node between two segments
+    degrees = Counter(d for _, d in G.degree())
+    assert degrees[1] == 2 and set(degrees) <= {1, 2}
