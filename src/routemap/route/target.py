@@ -93,11 +93,24 @@ def _via_points(
             )
     if not points:
         return []
-    tree = cg.cache.get("_kdtree")
-    if tree is None:
-        tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
-    _, idx = tree.query(np.array(points))
+    idx = _nearest_through(cg, np.array(points))
     return list(dict.fromkeys(int(i) for i in idx if int(i) not in (a, b)))
+
+
+def _nearest_through(cg: CompiledGraph, points: np.ndarray) -> np.ndarray:
+    """Return the nearest through node (not a dead end: no way back but the way in) to each point."""
+    hit = cg.cache.get("_kdtree_through")
+    if hit is None:
+        through = np.nonzero(cg.through)[0]
+        if len(through) == 0:
+            through = np.arange(cg.n)
+        hit = cg.cache["_kdtree_through"] = (
+            cKDTree(np.column_stack([cg.ux[through], cg.uy[through]])),
+            through,
+        )
+    tree, through = hit
+    _, idx = tree.query(np.atleast_2d(points))
+    return through[np.atleast_1d(idx)]
 
 
 def _finish(
@@ -275,11 +288,7 @@ def _split_point(cg: CompiledGraph, a: int, b: int, leg_goal: float, side: float
     minor = np.sqrt(semi**2 - f**2)
     px = (ax + bx) / 2 - side * minor * uy_
     py = (ay + by) / 2 + side * minor * ux_
-    tree = cg.cache.get("_kdtree")
-    if tree is None:
-        tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
-    _, idx = tree.query([px, py])
-    idx = int(idx)
+    idx = int(_nearest_through(cg, np.array([[px, py]]))[0])
     return None if idx in (a, b) else idx
 
 
