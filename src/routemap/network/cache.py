@@ -9,10 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import shapely
 
 from routemap import settings
 from routemap._files import atomic_write
-from routemap.network.build import BUILDER_VERSION
+from routemap.network.build import BUILDER_VERSION, gc_paused
+
+#: Layout of the cache payload (part of the file, checked on load).
+_PAYLOAD_VERSION = 2
 
 #: Counters of this process's cache use (tests and benchmarks read them).
 STATS = {"hits": 0, "misses": 0, "writes": 0}
@@ -58,9 +63,13 @@ def load_cached(key: str) -> nx.MultiDiGraph | None:
         STATS["misses"] += 1
         return None
     try:
-        with open(path, "rb") as fh:
-            G = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        with open(path, "rb") as fh, gc_paused():
+            payload = pickle.load(fh)
+            if not isinstance(payload, dict) or payload.get("version") != _PAYLOAD_VERSION:
+                raise pickle.UnpicklingError("old cache layout")
+            G = payload["graph"]
+            _restore_geometries(G, payload["coords"], payload["index"])
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
         STATS["misses"] += 1  # a stale or damaged entry is rebuilt and overwritten
         return None
     STATS["hits"] += 1
@@ -70,7 +79,47 @@ def load_cached(key: str) -> nx.MultiDiGraph | None:
 def store(key: str, G: nx.MultiDiGraph) -> Path:
     """Write ``G`` to the cache atomically (temp file then rename); return the cache file."""
     path = cache_path(key)
-    with atomic_write(path, "wb") as fh:
-        pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    # Edge geometries go as one coordinate array: unpickling tens of thousands of shapely objects one
+    # by one is most of a reload, rebuilding them with one shapely.linestrings call is not.
+    holders = [d for *_, d in G.edges(data=True) if "geometry" in d]
+    geoms = [d["geometry"] for d in holders]
+    arrays = _geometry_arrays(geoms)
+    try:
+        if arrays is not None:
+            for d in holders:
+                d["geometry"] = None
+        payload = {
+            "version": _PAYLOAD_VERSION,
+            "graph": G,
+            "coords": arrays[0] if arrays else None,
+            "index": arrays[1] if arrays else None,
+        }
+        with atomic_write(path, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        for d, g in zip(holders, geoms):
+            d["geometry"] = g
     STATS["writes"] += 1
     return path
+
+
+def _geometry_arrays(geoms: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (coords, index) of LineStrings, or None when some geometry is not a plain LineString."""
+    if not geoms:
+        return None
+    arr = np.asarray(geoms, dtype=object)
+    if not (shapely.get_type_id(arr) == 1).all() or shapely.has_z(arr).any():
+        return None
+    coords, index = shapely.get_coordinates(arr, return_index=True)
+    return coords, index
+
+
+def _restore_geometries(G: nx.MultiDiGraph, coords, index) -> None:
+    if coords is None:
+        return
+    lines = shapely.linestrings(coords, indices=index)
+    slots = [d for *_, d in G.edges(data=True) if "geometry" in d and d["geometry"] is None]
+    if len(slots) != len(lines):
+        raise pickle.UnpicklingError("cached geometries do not match the graph")
+    for d, line in zip(slots, lines.tolist()):
+        d["geometry"] = line

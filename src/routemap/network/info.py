@@ -26,8 +26,6 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         ``osm_timestamp``, ``largest_scc_nodes_share``, ``largest_scc_length_share`` (the strongly
         connected part routing keeps), ``cache_hit``.
     """
-    import osmnx as ox
-
     meta = G.graph.get("routemap_source") or {}
     if not isinstance(meta, dict):
         meta = {}
@@ -37,7 +35,7 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
     )
     xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), dtype=float, count=len(G))
     ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), dtype=float, count=len(G))
-    street_m = float(sum(d for *_, d in ox.convert.to_undirected(G).edges(data="length", default=0)))
+    street_m = street_length_m(G)
     total_m = float(sum(d for *_, d in G.edges(data="length", default=0)))
     if len(G):
         scc = max(nx.strongly_connected_components(G), key=len)
@@ -60,3 +58,30 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         "largest_scc_length_share": scc_m / total_m if total_m else 0.0,
         "cache_hit": meta.get("cache_hit"),
     }
+
+
+def street_length_m(G: nx.MultiDiGraph) -> float:
+    """Return the length of street in ``G`` with each street counted once, whatever its directions.
+
+    Edges between the same two nodes with the same length are one street: a two-way street (an edge
+    each way) counts once, as in ``osmnx.convert.to_undirected``; works on graphs without ``osmid``
+    (vector tiles), where osmnx's function cannot tell duplicates apart.
+    """
+    if G.number_of_edges() == 0:
+        return 0.0
+    rows = np.array([(u, v, d) for u, v, d in G.edges(data="length", default=0.0)], dtype=float).reshape(
+        -1, 3
+    )
+    u, v, length = rows[:, 0], rows[:, 1], rows[:, 2]
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    forward = u < v
+    loop = u == v
+    table = np.column_stack([lo, hi, np.round(length, 3)])
+    _, group, counts = np.unique(table, axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    n_fwd = np.bincount(group, weights=forward, minlength=len(counts))
+    n_loop = np.bincount(group, weights=loop, minlength=len(counts))
+    n_bwd = counts - n_fwd - n_loop
+    streets = np.maximum(n_fwd, n_bwd) + np.ceil(n_loop / 2)
+    group_length = np.bincount(group, weights=length, minlength=len(counts)) / counts
+    return float(np.sum(streets * group_length))

@@ -11,7 +11,7 @@ import networkx as nx
 
 from routemap.errors import InputFileError, NetworkError
 from routemap.network import cache
-from routemap.network.build import graph_from_ways
+from routemap.network.build import gc_paused, graph_from_ways
 from routemap.network.filters import NETWORK_TYPES
 
 _XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")
@@ -83,7 +83,8 @@ def load_network(
             G.graph["routemap_source"]["cache_hit"] = True
             return G
     source_meta = {"kind": kind, "paths": [str(p) for p in paths], "sha256": hashes}
-    G = _build(kind, paths, bbox, network_type, simplify, source_meta)
+    with gc_paused():
+        G = _build(kind, paths, bbox, network_type, simplify, source_meta)
     G.graph["routemap_source"]["cache_hit"] = False
     if use_cache:
         cache.store(key, G)
