@@ -113,6 +113,28 @@ def _nearest_through(cg: CompiledGraph, points: np.ndarray) -> np.ndarray:
     return through[np.atleast_1d(idx)]
 
 
+def _spike_metres(cg: CompiledGraph, fwd: Tree, rev: Tree, v: np.ndarray, depth: int = 12) -> np.ndarray:
+    """Return the metres by which the way into each v and the way out of it coincide (a spike).
+
+    Walks back from v along both trees while the forward parent equals the next hop back (a U-turn at v
+    that goes on for several edges), up to ``depth`` edges.
+    """
+    out = np.zeros(len(v))
+    x = v.copy()
+    y = v.copy()
+    active = np.ones(len(v), bool)
+    for _ in range(depth):
+        px, py = fwd.pred[x], rev.pred[y]
+        active &= (px == py) & (px >= 0)
+        if not active.any():
+            break
+        i = np.nonzero(active)[0]
+        out[i] += cg.length[cg.edge_pos(px[i], x[i])]
+        x = np.where(active, px, x)
+        y = np.where(active, py, y)
+    return out
+
+
 def _finish(
     cg: CompiledGraph,
     prefix: list[int],
@@ -131,11 +153,9 @@ def _finish(
     v = np.nonzero(ok)[0]
     if len(v) == 0:
         return []
-    # a U-turn at v (its tree parent is also the next hop back) repeats at least one edge
-    uturn = (fwd.pred[v] == rev.pred[v]) & (fwd.pred[v] >= 0)
-    proxy = fwd.repeat[v] + rev.repeat[v]
+    proxy = fwd.repeat[v] + rev.repeat[v] + _spike_metres(cg, fwd, rev, v)
     cost = fwd.cost[v] + rev.cost[v]
-    order = np.lexsort((v, cost, np.round(proxy, -1), uturn))
+    order = np.lexsort((v, cost, np.round(proxy, -1)))
     out = []
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
