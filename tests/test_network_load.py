@@ -275,3 +275,44 @@ def test_way_redrawn_under_new_id_is_dropped_once(tmp_path):
     G = load_network([a, b], network_type="walk", simplify=False)
     assert G.graph["routemap_source"]["redrawn_ways_dropped"] == [200]
     assert _osmids(G) == {201, 300, 400}
+
+
+@pytest.mark.parametrize("network_type", ["walk", "drive"])
+def test_street_length_counts_each_street_once_like_osmnx(helsinki_pbf, network_type):
+    from routemap.network.info import street_length_m
+
+    G = load_network(helsinki_pbf, network_type=network_type)
+    expected = sum(d for *_, d in ox.convert.to_undirected(G).edges(data="length"))
+    assert street_length_m(G) == pytest.approx(expected, rel=1e-9)
+    assert network_info(G)["street_mi"] == pytest.approx(expected / 1609.344, rel=1e-9)
+
+
+def test_damaged_cache_entry_is_rebuilt(tmp_path, scene, monkeypatch):
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_network(scene)
+    (entry,) = (tmp_path / "cache" / "networks").iterdir()
+    entry.write_bytes(entry.read_bytes()[:100])
+    again = load_network(scene)
+    assert not again.graph["routemap_source"]["cache_hit"]
+    assert _edge_lengths(again) == _edge_lengths(first)
+    third = load_network(scene)
+    assert third.graph["routemap_source"]["cache_hit"]
+    geoms = {(u, v): d["geometry"].wkt for u, v, d in first.edges(data=True) if "geometry" in d}
+    assert geoms == {(u, v): d["geometry"].wkt for u, v, d in third.edges(data=True) if "geometry" in d}
+
+
+def test_tiles_go_through_the_builder_without_osm_ids(data_dir):
+    from routemap.data import embedded_corridor_tiles
+
+    mbtiles = embedded_corridor_tiles()
+    if not mbtiles.exists():
+        pytest.skip("the embedded corridor tiles are not built")
+    bbox = (-118.2700, 34.0550, -118.2600, 34.0620)  # around MacArthur Park
+    G = load_network(mbtiles, bbox=bbox)
+    assert G.graph["routemap_source"]["kind"] == "mbtiles"
+    assert len(G) > 100
+    assert all("osmid" not in d for *_, d in G.edges(data=True))
+    xs = [d["x"] for _, d in G.nodes(data=True)]
+    ys = [d["y"] for _, d in G.nodes(data=True)]
+    assert bbox[0] <= min(xs) and max(xs) <= bbox[2] and bbox[1] <= min(ys) and max(ys) <= bbox[3]
+    assert network_info(G)["street_km"] > 5
