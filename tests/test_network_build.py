@@ -75,3 +75,61 @@ def test_simplified_edge_geometry_and_length_sum():
 def test_no_streets_is_a_network_error():
     with pytest.raises(NetworkError, match="no streets"):
         graph_from_ways(COORDS, [(10, [1, 2], {"highway": "footway"})], network_type="drive")
+
+
+# --- the vectorized simplification against osmnx.simplify_graph on random street patterns -------------
+from collections import Counter  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GRID = 5  # nodes on a 5 x 5 grid, ids 1..25, about 100 m apart
+
+
+def _grid_coords():
+    return {
+        1 + i * GRID + j: (-118.25 + j * 0.001, 34.05 + i * 0.0009) for i in range(GRID) for j in range(GRID)
+    }
+
+
+@st.composite
+def _random_ways(draw):
+    ways = []
+    for way_id in range(1, draw(st.integers(1, 12)) + 1):
+        node = draw(st.integers(1, GRID * GRID))
+        nodes = [node]
+        for _ in range(draw(st.integers(1, 6))):
+            i, j = divmod(node - 1, GRID)
+            steps = [(i + di, j + dj) for di, dj in ((0, 1), (1, 0), (0, -1), (-1, 0))]
+            steps = [(a, b) for a, b in steps if 0 <= a < GRID and 0 <= b < GRID]
+            a, b = draw(st.sampled_from(steps))
+            node = 1 + a * GRID + b
+            nodes.append(node)
+        tags = {
+            "highway": draw(st.sampled_from(["residential", "footway", "primary"])),
+            "name": draw(st.sampled_from(["A St", "B St", "C Ave"])),
+        }
+        if draw(st.booleans()):
+            tags["oneway"] = draw(st.sampled_from(["yes", "-1"]))
+        ways.append((way_id, nodes, tags))
+    return ways
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ways=_random_ways(), network_type=st.sampled_from(["run", "drive"]))
+def test_simplification_equals_osmnx(ways, network_type):
+    coords = _grid_coords()
+    try:
+        raw = graph_from_ways(coords, ways, network_type=network_type, simplify=False)
+    except NetworkError:
+        return  # nothing of this network type
+    expected = ox.simplify_graph(raw)
+    ours = graph_from_ways(coords, ways, network_type=network_type, simplify=True)
+    assert set(ours) == set(expected)
+
+    def edges(G):
+        return Counter((u, v, round(d["length"], 6)) for u, v, d in G.edges(data=True))
+
+    assert edges(ours) == edges(expected)
+    counts = ox.stats.count_streets_per_node(expected)
+    assert {n: d["street_count"] for n, d in ours.nodes(data=True)} == counts
