@@ -316,3 +316,13 @@ def test_tiles_go_through_the_builder_without_osm_ids(data_dir):
     ys = [d["y"] for _, d in G.nodes(data=True)]
     assert bbox[0] <= min(xs) and max(xs) <= bbox[2] and bbox[1] <= min(ys) and max(ys) <= bbox[3]
     assert network_info(G)["street_km"] > 5
+
+
+def test_cli_default_source_is_the_embedded_la_data(capsys, data_dir):
+    from routemap.data import embedded_osm_pbf
+
+    if not embedded_osm_pbf().exists():
+        pytest.skip("data/osm/la_central.osm.pbf is not built")
+    assert main(["network", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "la_central.osm.pbf" in out and "2025-04-04" in out
