@@ -42,6 +42,7 @@ def test_demo_route_meets_the_brief(demo_dir):
         assert key in summary
     assert abs(summary["length_m"] - 15 * MILE) <= 0.01 * 15 * MILE
     assert summary["repeated_m"] <= 0.03 * summary["length_m"]
+    assert summary["doubled_back_m"] <= 0.03 * summary["length_m"]  # not back along a sidewalk either
     # Independent geometry checks on the GeoJSON the demo wrote and the embedded neighborhood polygons.
     gj = json.loads((demo_dir / "route.geojson").read_text())
     line = next(shape(f["geometry"]) for f in gj["features"] if f["geometry"]["type"] == "LineString")

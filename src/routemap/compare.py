@@ -216,6 +216,7 @@ def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
         "target_mi": None if target is None else round(target / METERS_PER_MILE, 3),
         "deviation_pct": None if not target else round(100 * (route.length_m - target) / target, 2),
         "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
+        "doubled_back_pct": round(100 * route.doubled_back_m / route.length_m, 2),
     }
     for cls in list(STREET_CLASSES) + ["other"]:
         row[f"share_{cls}_pct"] = round(100 * float(shares.get(cls, 0.0)), 1)
@@ -240,7 +241,7 @@ def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: fl
     """Return one row per route: how they differ.
 
     Columns: ``name``, ``profile``, ``length_mi``, ``length_km``, ``target_mi``, ``deviation_pct``,
-    ``repeated_pct``, ``share_<class>_pct`` (footway, residential, service, tertiary, secondary, primary,
+    ``repeated_pct``, ``doubled_back_pct`` (run again alongside: a sidewalk back), ``share_<class>_pct`` (footway, residential, service, tertiary, secondary, primary,
     other), ``major_crossings`` (route nodes where it crosses a primary/secondary/trunk street it does not
     follow), ``turns``, ``neighborhoods`` (in order), ``population_400m`` and ``pct_foreign_born_400m``
     (people living within ``buffer_m``).

@@ -123,7 +123,7 @@ def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]
     """Return the JSON-ready summary of a route (the ``summary.json`` the CLI writes).
 
     Fields: ``name``, ``profile``, ``length_m``, ``length_mi``, ``length_km``, ``target_m``, ``repeated_m``,
-    ``repeated_pct``, ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route``
+    ``repeated_pct``, ``doubled_back_m`` (run again alongside, e.g. back on the sidewalk), ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route``
     (people within the buffer), ``sources``, ``generator``.
     """
     summary: dict[str, Any] = {
@@ -136,6 +136,7 @@ def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]
         "target_mi": None if route.target_m is None else round(route.target_m / METERS_PER_MILE, 3),
         "repeated_m": round(route.repeated_length_m, 1),
         "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
+        "doubled_back_m": round(route.doubled_back_m, 1),
         "stops": [
             {
                 "name": s.name,

@@ -203,6 +203,20 @@ class Route:
         return None if value is None else float(value)
 
     @property
+    def doubled_back_m(self) -> float:
+        """Return the metres run again alongside an earlier part of the route (within 20 m, same line).
+
+        Unlike :attr:`repeated_length_m` this sees a return along a separately mapped sidewalk or a
+        parallel way; see :mod:`routemap.route.overlap`. Measured on the geometry in the local UTM zone.
+        """
+        from routemap.route.overlap import doubled_back_m
+
+        s = gpd.GeoSeries([self.geometry], crs="EPSG:4326")
+        line = s.to_crs(s.estimate_utm_crs()).iloc[0]
+        x, y = np.asarray(line.coords).T
+        return doubled_back_m(x, y)
+
+    @property
     def repeated_share(self) -> float:
         """Return the repeated length as a share of the route length (0-1)."""
         return self.repeated_length_m / self.length_m if self.length_m else 0.0

@@ -16,11 +16,14 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from routemap.route.compile import CompiledGraph, Tree, shortest_tree
+from routemap.route.overlap import doubled_back_m
 
 #: Cost multiplier of an edge already on the route (either direction) when planning what follows.
 USED_PENALTY = 5.0
 #: How many of the best-looking final nodes v per via candidate are checked exactly.
 TOP_K = 10
+#: A leg whose metres run twice (same edges or alongside) are at most this share of it ends the search.
+GOOD_OVERLAP_SHARE = 0.005
 
 
 @dataclass
@@ -31,10 +34,26 @@ class Candidate:
     metres: float
     repeated_m: float
     cost: float
+    doubled_m: float = 0.0
+
+    @property
+    def overlap_m(self) -> float:
+        """Return the metres run twice: on the same edges, or alongside (a sidewalk, a parallel way)."""
+        return max(self.repeated_m, self.doubled_m)
 
     def key(self, target: float) -> tuple[float, float, float]:
-        """Return the ranking key: repeated metres, distance to target, cost."""
-        return (round(self.repeated_m, 1), round(abs(self.metres - target), 1), self.cost)
+        """Return the ranking key: metres run twice (to 10 m), distance to target, cost."""
+        return (round(self.overlap_m, -1), round(abs(self.metres - target), 1), self.cost)
+
+
+def path_doubled_m(cg: CompiledGraph, path: list[int], prior: list[int] | None = None) -> float:
+    """Return the metres of ``path`` that run alongside itself or ``prior`` (the route before it)."""
+    nodes = np.asarray((list(prior[:-1]) if prior else []) + list(path), np.int64)
+    from_m = 0.0
+    if prior and len(prior) > 1:
+        p = np.asarray(prior, np.int64)
+        from_m = float(np.hypot(np.diff(cg.ux[p]), np.diff(cg.uy[p])).sum())
+    return doubled_back_m(cg.ux[nodes], cg.uy[nodes], from_m=from_m)
 
 
 def path_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
@@ -43,7 +62,9 @@ def path_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
     return cg.edge_pos(p[:-1], p[1:])
 
 
-def _measure(cg: CompiledGraph, path: list[int], used_count: np.ndarray) -> Candidate:
+def _measure(
+    cg: CompiledGraph, path: list[int], used_count: np.ndarray, prior: list[int] | None = None
+) -> Candidate:
     pos = path_edges(cg, path)
     eids = cg.eid[pos]
     lengths = cg.length[pos]
@@ -60,6 +81,7 @@ def _measure(cg: CompiledGraph, path: list[int], used_count: np.ndarray) -> Cand
         float(lengths.sum()),
         float(lengths[repeated].sum()),
         float(cg.cost.data[pos].sum()),
+        path_doubled_m(cg, path, prior),
     )
 
 
@@ -146,6 +168,7 @@ def _finish(
     used_count: np.ndarray,
     goal: float,
     top_k: int = TOP_K,
+    prior: list[int] | None = None,
 ) -> list[Candidate]:
     """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi]."""
     total = prefix_m + fwd.metres + rev.metres
@@ -159,7 +182,7 @@ def _finish(
     out = []
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
-        out.append(_measure(cg, path, used_count))
+        out.append(_measure(cg, path, used_count, prior))
     out.sort(key=lambda c: c.key(goal))
     return out
 
@@ -172,11 +195,13 @@ def plan_leg(
     band: float,
     used_count: np.ndarray,
     thorough: bool = False,
+    prior: list[int] | None = None,
 ) -> Candidate | None:
     """Return the best path a -> b of length ``leg_target`` +- ``band`` (None: the penalized best path).
 
     Edges in ``used_count`` (> 0) cost :data:`USED_PENALTY` times more and count as repeated.
-    ``thorough`` tries more via points and checks more final nodes.
+    ``thorough`` tries more via points and checks more final nodes. ``prior`` is the route before this
+    leg: running alongside it counts against a candidate like running on its edges.
     """
     top_k = TOP_K * 3 if thorough else TOP_K
     used = used_count > 0
@@ -184,11 +209,12 @@ def plan_leg(
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
-        return _measure(cg, fwd_a.path(b), used_count)
+        return _measure(cg, fwd_a.path(b), used_count, prior)
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
-    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target, top_k)[:1]
-    if best and best[0].repeated_m == 0:
+    good_enough = GOOD_OVERLAP_SHARE * leg_target
+    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target, top_k, prior)[:1]
+    if best and best[0].overlap_m <= good_enough:
         return best[0]
     if a != b and np.isfinite(fwd_a.metres[b]):
         detour = max(1.1, fwd_a.metres[b] / max(np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]), 1.0))
@@ -208,9 +234,9 @@ def plan_leg(
         fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
         rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
         head_m = float(fwd_a.metres[w])
-        found = _finish(cg, head, head_m, fwd_w, rev_bw, lo, hi, used_count, leg_target, top_k)
+        found = _finish(cg, head, head_m, fwd_w, rev_bw, lo, hi, used_count, leg_target, top_k, prior)
         best.extend(found[:1])
-        if found and found[0].repeated_m == 0:
+        if found and found[0].overlap_m <= good_enough:
             break
     if not best:
         return None
@@ -257,8 +283,8 @@ def plan_target(
         got = _plan_with_shares(cg, stops, base, extra * share, target_m, band, thorough)
         if got is not None:
             results.append(got)
-            if got[0][0] == 0:
-                break  # nothing repeated: no other placement can do better on the first criterion
+            if got[0][0] <= GOOD_OVERLAP_SHARE * target_m:
+                break  # (almost) nothing run twice: no other placement can do much better
     results.sort(key=lambda r: r[0])
     return [(path, idx) for _, path, idx in results]
 
@@ -280,7 +306,7 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
             goal, leg_band = None, band
         if goal is not None and goal <= 0:
             return None
-        leg = plan_leg(cg, a, b, goal, leg_band, used_count, thorough)
+        leg = plan_leg(cg, a, b, goal, leg_band, used_count, thorough, prior=path)
         if leg is None:
             return None
         if len(leg.path) > 1:
@@ -293,7 +319,8 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
     lengths = cg.length[pos]
     _, first = np.unique(cg.eid[pos], return_index=True)
     repeated = float(lengths.sum() - lengths[first].sum())
-    key = (round(repeated, 1), round(abs(done_m - target_m), 1), cost)
+    overlap = max(repeated, path_doubled_m(cg, path))
+    key = (round(overlap, -1), round(abs(done_m - target_m), 1), cost)
     return key, path, stop_idx
 
 
