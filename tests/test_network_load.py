@@ -94,7 +94,17 @@ def test_island_is_a_separate_component_and_info_reports_share(scene):
     assert info["street_km"] * 1000 == pytest.approx(
         sum(d["length"] for u, v, d in G.edges(data=True) if u < v)
     )
-    assert list(info)[:6] == ["source", "network_type", "nodes", "edges", "street_km", "street_mi"]
+    assert list(info)[:9] == [
+        "source",
+        "nodes",
+        "edges",
+        "street_km",
+        "street_mi",
+        "bbox",
+        "osm_timestamp",
+        "largest_scc_nodes_share",
+        "largest_scc_length_share",
+    ]
 
 
 def test_matches_osmnx_on_the_complete_walk_ways(tmp_path):

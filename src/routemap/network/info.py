@@ -21,10 +21,10 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``source``, ``network_type``, ``nodes``, ``edges``, ``street_km``, ``street_mi`` (undirected
-        street length, each street counted once), ``bbox`` (west, south, east, north),
-        ``osm_timestamp``, ``largest_scc_nodes_share``, ``largest_scc_length_share`` (the strongly
-        connected part routing keeps), ``cache_hit``.
+        ``source``, ``nodes``, ``edges``, ``street_km``, ``street_mi`` (undirected street length,
+        each street counted once), ``bbox`` (west, south, east, north), ``osm_timestamp``,
+        ``largest_scc_nodes_share``, ``largest_scc_length_share`` (the strongly connected part
+        routing keeps), ``network_type``, ``cache_hit``.
     """
     meta = G.graph.get("routemap_source") or {}
     if not isinstance(meta, dict):
@@ -45,7 +45,6 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         scc_m, node_share = 0.0, 0.0
     return {
         "source": source,
-        "network_type": meta.get("network_type", G.graph.get("network_type")),
         "nodes": G.number_of_nodes(),
         "edges": G.number_of_edges(),
         "street_km": street_m / 1000.0,
@@ -56,6 +55,7 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         "osm_timestamp": meta.get("osm_timestamp"),
         "largest_scc_nodes_share": node_share,
         "largest_scc_length_share": scc_m / total_m if total_m else 0.0,
+        "network_type": meta.get("network_type", G.graph.get("network_type")),
         "cache_hit": meta.get("cache_hit"),
     }
 

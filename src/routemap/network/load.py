@@ -83,7 +83,7 @@ def load_network(
             G.graph["routemap_source"]["cache_hit"] = True
             return G
     source_meta = {"kind": kind, "paths": [str(p) for p in paths], "sha256": hashes}
-    with gc_paused():
+    with gc_paused(), _progress(f"building the {network_type} network of {paths[0].name}", paths):
         G = _build(kind, paths, bbox, network_type, simplify, source_meta)
     G.graph["routemap_source"]["cache_hit"] = False
     if use_cache:
@@ -190,6 +190,19 @@ def _from_graphml(path: Path, bbox, source_meta: dict[str, Any], network_type) -
     G.graph["routemap_source"] = meta
     G.graph.setdefault("crs", "epsg:4326")
     return G
+
+
+def _progress(message: str, paths: list[Path]):
+    """Return a spinner on a terminal for a large source (> 20 MB), else a no-op context."""
+    import contextlib
+    import sys
+
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    if size < 20e6 or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
 
 
 def _check_bbox(bbox) -> tuple[float, float, float, float]:
