@@ -218,6 +218,7 @@ def _one_line_error(exc_type, *args, match=None, **kwargs):
 
 def test_bad_inputs_are_one_line_errors(tmp_path, helsinki_pbf):
     missing = tmp_path / "nope.osm.pbf"
+    _one_line_error(InputFileError, tmp_path / "no_suffix", match="does not exist")
     assert "nope.osm.pbf" in _one_line_error(InputFileError, missing, match="does not exist")
     truncated = tmp_path / "truncated.osm.pbf"
     truncated.write_bytes(helsinki_pbf.read_bytes()[:200_000])

@@ -118,7 +118,7 @@ def classify_source(source: Source) -> tuple[str, list[Path]]:
     text = os.fspath(source)
     path = Path(text).expanduser()
     if not path.exists():
-        if _suffix(path) or os.sep in text or text.startswith("."):
+        if isinstance(source, os.PathLike) or _suffix(path) or os.sep in text or text[:1] == ".":
             raise InputFileError(f"source file {path} does not exist; check the path")
         return "online", []
     if path.is_dir():
