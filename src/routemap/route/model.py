@@ -204,7 +204,7 @@ class Route:
 
     @property
     def doubled_back_m(self) -> float:
-        """Return the metres run again alongside an earlier part of the route (within 20 m, same line).
+        """Return the metres run again alongside an earlier part of the route (within 35 m, same line).
 
         Unlike :attr:`repeated_length_m` this sees a return along a separately mapped sidewalk or a
         parallel way; see :mod:`routemap.route.overlap`. Measured on the geometry in the local UTM zone.

@@ -3,7 +3,7 @@
 Edge-based repetition (:attr:`Route.repeated_length_m`) misses a route that goes up a street and comes back
 down its separately mapped sidewalk, or a parallel service road a few metres away: different edges, the same
 stretch of ground for the runners. This module samples the route every few metres and flags the samples
-that lie within ``radius_m`` of a sample passed at least ``gap_m`` earlier, running along the same line
+that lie within ``radius_m`` (35 m: across a wide boulevard, sidewalk to sidewalk) of a sample passed at least ``gap_m`` earlier, running along the same line
 (parallel or opposite, not across it), so a route crossing itself is not counted.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 SPACING_M = 10.0
-RADIUS_M = 20.0
+RADIUS_M = 35.0
 GAP_M = 100.0
 MIN_COS = 0.7
 
