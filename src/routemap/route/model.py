@@ -302,38 +302,12 @@ class Route:
     def cue_sheet(self) -> pd.DataFrame:
         """Return the turn-by-turn cues: ``distance_m, distance_mi, turn, street, instruction``.
 
-        A cue is made where the street name changes (or, on unnamed ways, where the way turns by more than
-        45 degrees); the turn is classified from the bearings before and after.
+        A cue comes where the runner changes street; unnamed sidewalks take the name of the street they
+        run beside, and short jogs fold into the stretch around them (see :mod:`routemap.route.cues`).
         """
-        gdf = self.to_gdf()
-        cues = []
-        first = gdf.iloc[0]
-        cues.append(_cue(0.0, "depart", first["name"], f"Start on {first['name'] or 'unnamed way'}"))
-        for i in range(1, len(gdf)):
-            prev, cur = gdf.iloc[i - 1], gdf.iloc[i]
-            before = _bearing(self._edge_coords(i - 1)[-2:])
-            after = _bearing(self._edge_coords(i)[:2])
-            delta = (after - before + 540.0) % 360.0 - 180.0  # -180..180, positive = right
-            same_street = cur["name"] == prev["name"] and cur["name"] != ""
-            if same_street and abs(delta) < 150:
-                continue
-            if not same_street and cur["name"] == "" and abs(delta) < 45:
-                continue
-            turn = _turn(delta)
-            street = cur["name"] or "unnamed way"
-            verb = "Continue onto" if turn == "straight" else f"Turn {turn} onto"
-            if turn == "u-turn":
-                verb = "Make a U-turn onto"
-            cues.append(_cue(float(cur["start_m"]), turn, cur["name"], f"{verb} {street}"))
-        cues.append(
-            _cue(
-                self.length_m,
-                "arrive",
-                "",
-                f"Arrive at {self.stops[-1].name}" if self.stops else "Arrive",
-            )
-        )
-        return pd.DataFrame(cues)
+        from routemap.route.cues import cue_sheet
+
+        return cue_sheet(self)
 
     # -- output ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
