@@ -44,9 +44,12 @@ def test_lengths_are_great_circle_like_osmnx():
 
 
 def test_tiles_ways_carry_no_osmid():
+    """No invented ids: osmid None marks it unknown, and osmnx's osmid-comparing functions still work."""
     ways = [(None, [1, 2, 3], {"highway": "residential"})]
     G = graph_from_ways(COORDS, ways)
-    assert all("osmid" not in d for *_, d in G.edges(data=True))
+    assert all(d["osmid"] is None for *_, d in G.edges(data=True))
+    undirected = ox.convert.to_undirected(G)
+    assert undirected.number_of_edges() == G.number_of_edges() // 2
 
 
 def test_missing_node_cuts_way_into_runs():

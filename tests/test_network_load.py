@@ -322,7 +322,7 @@ def test_tiles_go_through_the_builder_without_osm_ids(data_dir):
     G = load_network(mbtiles, bbox=bbox)
     assert G.graph["routemap_source"]["kind"] == "mbtiles"
     assert len(G) > 100
-    assert all("osmid" not in d for *_, d in G.edges(data=True))
+    assert all(d.get("osmid") is None for *_, d in G.edges(data=True))
     xs = [d["x"] for _, d in G.nodes(data=True)]
     ys = [d["y"] for _, d in G.nodes(data=True)]
     assert bbox[0] <= min(xs) and max(xs) <= bbox[2] and bbox[1] <= min(ys) and max(ys) <= bbox[3]

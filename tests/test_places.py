@@ -35,9 +35,8 @@ def test_unknown_place_lists_close_names():
 
 def test_mdc_matches_the_535_housenumber_in_the_original_tiles(shared_la):
     """The MDC point of interest lies at 535 N Alameda St: check against the tiles' housenumber layer."""
-    import pyogrio
-
     import pandas as pd
+    import pyogrio
 
     frames = []
     with warnings.catch_warnings():

@@ -265,7 +265,7 @@ def test_bbox_picks_tiles(corridor):
 def test_embedded_network_names_and_topology(corridor):
     G = load_network(corridor, network_type="drive", simplify=False, use_cache=False)
     assert G.graph["routemap_source"]["kind"] == "mbtiles"
-    assert all("osmid" not in d for _, _, d in G.edges(data=True))
+    assert all(d.get("osmid") is None for _, _, d in G.edges(data=True))
     total, named = Counter(), Counter()
     for _, _, d in G.edges(data=True):
         if d["highway"] in MAIN_CLASSES and not d["reversed"]:

@@ -212,6 +212,8 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.3f}"
     if isinstance(value, int):

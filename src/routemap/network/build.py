@@ -21,7 +21,7 @@ from routemap.errors import NetworkError
 from routemap.network.filters import BIDIRECTIONAL_TYPES, way_filter
 
 #: Bump when the graph the builder makes changes: it is part of the cache key.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 
 #: Edge tags copied from a way (osmnx's ``settings.useful_tags_way`` at import time, plus a few for runs).
 WAY_TAGS = (
@@ -73,7 +73,7 @@ def graph_from_ways(
         sequential ids) but must be unique integers.
     ways
         Iterable of ``(way_id, node_ids, tags)``: ``way_id`` is the OSM way id, or None when the source has
-        no OSM ids (vector tiles; the edges then carry no ``osmid``); ``node_ids`` the way's nodes in order;
+        no OSM ids (vector tiles; the edges then get ``osmid`` None: unknown, never invented); ``node_ids`` the way's nodes in order;
         ``tags`` OSM-style tags (``highway``, ``name``, ``oneway``, ``junction``, ``bridge``, ``tunnel``,
         ``access``, ``service``, ``foot``, ``sidewalk``...). A node missing from ``node_coords`` (or outside
         ``bbox``) cuts the way: the runs of present nodes are kept, as for a way cut at an extract's edge.
@@ -138,7 +138,8 @@ def _graph_from_ways(node_coords, ways, network_type, simplify, source, bidirect
     for way_id, node_ids, tags in ways:
         if len(node_ids) < 2 or not keep(tags):
             continue
-        attrs = {} if way_id is None else {"osmid": int(way_id)}
+        # Tiles carry no OSM ids: osmid None marks it unknown (osmnx functions that compare osmids work).
+        attrs: dict[str, Any] = {"osmid": None if way_id is None else int(way_id)}
         for key in WAY_TAGS:
             value = tags.get(key)
             if value is not None:
