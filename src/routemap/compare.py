@@ -437,10 +437,12 @@ def table_markdown(table: pd.DataFrame) -> str:
 
 
 def _write_comparison_map(routes: list[Any], path: Path, offline: bool) -> None:
+    from routemap.demographics import neighborhood_demographics
     from routemap.render import render_map, save_map
 
     if routes:
-        save_map(render_map(routes, title="Route comparison", offline=offline), path)
+        layer = neighborhood_demographics()
+        save_map(render_map(routes, neighborhoods=layer, title="Route comparison", offline=offline), path)
     else:
         with atomic_write(path) as fh:
             fh.write("<!doctype html><p>No variant produced a route.</p>\n")
