@@ -71,11 +71,9 @@ def run_demo(
     Offline (default) on the embedded corridor network; ``osm`` plans it on another OSM source, ``online``
     on fresh OSM data downloaded around the stops.
     """
-    from routemap.demographics import neighborhood_demographics, route_demographics
     from routemap.network import load_network
-    from routemap.pipeline import write_route_outputs
+    from routemap.pipeline import analyse_and_write
     from routemap.route import plan_route
-    from routemap.route.model import RouteStop
 
     if osm is not None:
         G = load_network(osm)
@@ -87,17 +85,8 @@ def run_demo(
         G = load_network(embedded_corridor_tiles())
     route = plan_route(G, DEMO_STOPS, target_length=DEMO_TARGET, profile="run", name="Run Against ICE")
     for stop, name in zip(route.stops, DEMO_STOP_NAMES, strict=True):
-        if isinstance(stop, RouteStop):
-            stop.name = name
-    layer = neighborhood_demographics()
-    demo = route_demographics(route, layer=layer)
-    paths = write_route_outputs(
-        route,
-        out_dir,
-        demographics=demo,
-        neighborhoods=layer,
-        offline=html_offline,
-        title=DEMO_TITLE,
-        readme=demo_readme(route, demo),
+        stop.name = name
+    demo, paths = analyse_and_write(
+        route, out_dir, html_offline=html_offline, title=DEMO_TITLE, readme=demo_readme
     )
     return route, demo, paths

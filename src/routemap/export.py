@@ -99,13 +99,7 @@ def route_features(route: Route, unit: str = "mi") -> gpd.GeoDataFrame:
     rows = [
         {
             "kind": "route",
-            "name": route.name,
-            "profile": route.profile,
-            "length_m": round(route.length_m, 1),
-            "length_mi": round(route.length_mi, 3),
-            "length_km": round(route.length_km, 3),
-            "target_m": None if route.target_m is None else round(route.target_m, 1),
-            "repeated_m": round(route.repeated_length_m, 1),
+            **{k: v for k, v in route.to_dict().items() if k != "stops"},
             "attribution": ATTRIBUTION,
         }
     ]

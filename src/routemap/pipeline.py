@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,19 +122,15 @@ def data_sources(route: Any) -> list[dict[str, Any]]:
 def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]:
     """Return the JSON-ready summary of a route (the ``summary.json`` the CLI writes).
 
-    Fields: ``name``, ``profile``, ``length_m``, ``length_mi``, ``length_km``, ``target_m``, ``repeated_m``,
-    ``repeated_pct``, ``doubled_back_m`` (run again alongside, e.g. back on the sidewalk), ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route``
-    (people within the buffer), ``sources``, ``generator``.
+    Fields: ``name``, ``profile``, ``length_m``, ``length_mi``, ``length_km``, ``target_m``, ``target_mi``,
+    ``repeated_m``, ``repeated_pct``, ``doubled_back_m`` (run again alongside, e.g. back on the sidewalk),
+    ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route`` (people within the
+    buffer), ``sources``, ``generator``.
     """
-    summary: dict[str, Any] = {
-        "name": route.name,
-        "profile": route.profile,
-        "length_m": round(route.length_m, 1),
-        "length_mi": round(route.length_mi, 3),
-        "length_km": round(route.length_km, 3),
-        "target_m": None if route.target_m is None else round(route.target_m, 1),
-        "target_mi": None if route.target_m is None else round(route.target_m / METERS_PER_MILE, 3),
-        "repeated_m": round(route.repeated_length_m, 1),
+    summary: dict[str, Any] = route.to_dict()  # name, profile, lengths, target_m, repeated_m
+    target = route.target_m
+    summary |= {
+        "target_mi": None if target is None else round(target / METERS_PER_MILE, 3),
         "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
         "doubled_back_m": round(route.doubled_back_m, 1),
         "stops": [
@@ -156,12 +152,21 @@ def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]
         summary["neighborhoods"] = [
             {"name": str(r["name"]), "miles": round(float(r["miles"]), 3)} for _, r in table.iterrows()
         ]
-        summary["near_route"] = _jsonable(demographics.to_dict().get("near_route", demographics.to_dict()))
+        summary["near_route"] = _rounded(demographics.to_dict()["near_route"])
     return summary
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda o: float(o) if hasattr(o, "__float__") else str(o)))
+def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    """Return figures for people: counts as whole people and dollars, shares and areas to 2 decimals."""
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if value is None or isinstance(value, (str, bool)):
+            out[key] = value
+        elif key.startswith("pct_") or key.endswith(("_km2", "_m")):
+            out[key] = round(float(value), 2)
+        else:
+            out[key] = int(round(float(value)))
+    return out
 
 
 def write_route_outputs(
@@ -199,6 +204,34 @@ def write_route_outputs(
     return {name: out_dir / name for name in names}
 
 
+def analyse_and_write(
+    route: Any,
+    out_dir: str | Path,
+    *,
+    html_offline: bool = False,
+    title: str | None = None,
+    readme: Callable[[Any, Any], str] | None = None,
+) -> tuple[Any, dict[str, Path]]:
+    """Join the demographics to a planned route and write its files; return ``(demographics, paths)``.
+
+    ``readme(route, demographics)``, when given, makes the text of a ``README.md`` for the folder.
+    """
+    from routemap.demographics import neighborhood_demographics, route_demographics
+
+    layer = neighborhood_demographics()
+    demo = route_demographics(route, layer=layer)
+    paths = write_route_outputs(
+        route,
+        out_dir,
+        demographics=demo,
+        neighborhoods=layer,
+        offline=html_offline,
+        title=title,
+        readme=None if readme is None else readme(route, demo),
+    )
+    return demo, paths
+
+
 def plan_and_write(
     stops: Sequence[Any],
     out_dir: str | Path,
@@ -211,25 +244,17 @@ def plan_and_write(
     name: str | None = None,
     title: str | None = None,
     html_offline: bool = False,
-    readme: str | None = None,
 ) -> tuple[Any, Any, dict[str, Path]]:
-    """Plan a route through ``stops`` and write its files; return ``(route, demographics, paths)``."""
-    from routemap.demographics import neighborhood_demographics, route_demographics
+    """Plan a route through ``stops`` and write its files; return ``(route, demographics, paths)``.
+
+    The network comes from :func:`network_for_stops` (``osm``, else the embedded corridor, else online
+    unless ``offline``); ``html_offline`` makes the map self-contained.
+    """
     from routemap.route import plan_route
 
     if len(stops) < 2:
         raise RoutemapError("a route needs at least two stops (start and finish)")
     G = network_for_stops(stops, osm, offline=offline)
     route = plan_route(G, list(stops), target_length=target, profile=profile, tolerance=tolerance, name=name)
-    layer = neighborhood_demographics()
-    demo = route_demographics(route, layer=layer)
-    paths = write_route_outputs(
-        route,
-        out_dir,
-        demographics=demo,
-        neighborhoods=layer,
-        offline=html_offline,
-        title=title,
-        readme=readme,
-    )
+    demo, paths = analyse_and_write(route, out_dir, html_offline=html_offline, title=title)
     return route, demo, paths

@@ -340,44 +340,8 @@ class Route:
         )
 
 
-@dataclass
-class _Cue:
-    distance_m: float
-    distance_mi: float
-    turn: str
-    street: str
-    instruction: str
-
-
-def _cue(distance_m: float, turn: str, street: str, instruction: str) -> dict[str, Any]:
-    return asdict(
-        _Cue(round(distance_m, 1), round(distance_m / METERS_PER_MILE, 3), turn, street, instruction)
-    )
-
-
 def _d2(a: tuple[float, float], b: tuple[float, float]) -> float:
     return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2
-
-
-def _bearing(pts: Sequence[tuple[float, float]]) -> float:
-    (x0, y0), (x1, y1) = pts[0], pts[-1]
-    dx = (x1 - x0) * math.cos(math.radians((y0 + y1) / 2))
-    dy = y1 - y0
-    return math.degrees(math.atan2(dx, dy)) % 360.0
-
-
-def _turn(delta: float) -> str:
-    a = abs(delta)
-    side = "right" if delta > 0 else "left"
-    if a < 20:
-        return "straight"
-    if a < 45:
-        return f"slight {side}"
-    if a < 135:
-        return side
-    if a < 165:
-        return f"sharp {side}"
-    return "u-turn"
 
 
 __all__ = ["Route", "RouteStop"]
