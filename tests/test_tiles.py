@@ -584,3 +584,33 @@ def test_random_street_cut_by_tiles_is_rejoined(vertices, jitter):
     # the rejoined street is one path: two ends, every other node between two segments
     degrees = Counter(d for _, d in G.degree())
     assert degrees[1] == 2 and set(degrees) <= {1, 2}
+
+
+@pytest.mark.parametrize("source", ["embedded", "shared"])
+def test_liberty_park_to_the_mdc_through_westlake_and_chinatown(source, corridor, request):
+    """The issue's reference route on the tile network: 15 mi (+-1%) from Liberty Park in Koreatown to
+    535 N Alameda St, entering Westlake and Chinatown (neighborhood stops), checked with shapely."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from routemap.demographics import load_neighborhoods
+    from routemap.places import find_place
+    from routemap.route import plan_route
+
+    tiles = corridor if source == "embedded" else request.getfixturevalue("shared_tiles")
+    G = load_network(tiles)
+    mdc = find_place("Metropolitan Detention Center")
+    route = plan_route(G, [(34.0617, -118.3040), "Westlake", "Chinatown", (mdc.lat, mdc.lon)], "15mi")
+    line = gpd.GeoSeries([route.geometry], crs=4326)
+    utm = line.estimate_utm_crs()
+    length = float(line.to_crs(utm).length.iloc[0])
+    assert abs(length - 15 * 1609.344) <= 0.01 * 15 * 1609.344 + 30  # UTM vs great-circle: < 0.1%
+    assert abs(route.length_m - 15 * 1609.344) <= 0.01 * 15 * 1609.344
+    assert route.repeated_length_m <= 0.03 * route.length_m
+    hoods = load_neighborhoods().set_index("name").geometry
+    assert hoods["Koreatown"].contains(Point(route.geometry.coords[0]))
+    assert route.geometry.intersects(hoods["Westlake"]) and route.geometry.intersects(hoods["Chinatown"])
+    end = gpd.GeoSeries([Point(route.geometry.coords[-1]), Point(mdc.lon, mdc.lat)], crs=4326).to_crs(utm)
+    assert end.iloc[0].distance(end.iloc[1]) <= 400
+    positions = [s.position_m for s in route.stops]
+    assert positions == sorted(positions)
