@@ -291,14 +291,15 @@ def _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata
     route_stops = [
         RouteStop(
             name=s.name,
-            lat=s.lat,
-            lon=s.lon,
+            # an area stop is where the route reaches it: the node inside the polygon, not its centre
+            lat=float(cg.lat[i_node]) if s.kind == "area" else s.lat,
+            lon=float(cg.lon[i_node]) if s.kind == "area" else s.lon,
             node=int(ids[i]),
             position_m=float(cum[i]),
             kind=s.kind,
             snap_distance_m=float(s.snap_distance_m),
         )
-        for s, i in zip(resolved, stop_idx)
+        for s, i, i_node in zip(resolved, stop_idx, (path[j] for j in stop_idx))
     ]
     if len(ids) < 2:
         raise RoutemapError("the route has no length; give stops that are apart or a target length")
