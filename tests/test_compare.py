@@ -112,3 +112,40 @@ def test_markdown_table_escapes_pipes():
     lines = md.splitlines()
     assert lines[0] == "| name | length_mi |"
     assert "a\\|b" in lines[2]
+
+
+def test_run_spec_on_a_dask_cluster_matches_local_processes(tmp_path):
+    """--scheduler: variants go to a dask.distributed cluster (a LocalCluster here) and give the same rows."""
+    distributed = pytest.importorskip("distributed")
+    import pandas as pd
+
+    from routemap.compare import run_spec
+
+    spec = write(
+        tmp_path,
+        """
+        defaults:
+          target: 5km
+        variants:
+          - name: park to plaza
+            stops: [MacArthur Park, Chinatown Central Plaza]
+          - name: park to plaza, march
+            stops: [MacArthur Park, Chinatown Central Plaza]
+            profile: march
+          - name: impossible
+            stops: [MacArthur Park, Metropolitan Detention Center]
+            target: 1km
+        """,
+    )
+    local = run_spec(spec, tmp_path / "local", workers=1)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = run_spec(spec, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert list(remote["name"]) == list(local["name"])
+    pd.testing.assert_series_equal(remote["length_mi"], local["length_mi"])
+    errors = dict(zip(remote["name"], remote["error"], strict=True))
+    assert errors["park to plaza"] == "" and errors["park to plaza, march"] == ""
+    assert "shorter than the shortest route" in errors["impossible"]
+    assert (tmp_path / "dask" / "comparison.html").exists()
+    assert (tmp_path / "dask" / "variants" / "park-to-plaza" / "route.gpx").exists()

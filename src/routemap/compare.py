@@ -282,13 +282,13 @@ def _graph_for(job: VariantJob, offline: bool) -> Any:
     return _GRAPHS[key]
 
 
-def run_variant(job: VariantJob, out_dir: str | None = None, offline: bool = True) -> dict[str, Any]:
-    """Plan one variant and (with ``out_dir``) write its files; return its row, or the error in the row.
+def run_variant(job: VariantJob, offline: bool = True) -> dict[str, Any]:
+    """Plan one variant; return its row, the route (as a small payload) and its summary, or the error.
 
-    Runs in a worker process: the network and the neighborhood layer are loaded once per process.
+    Runs in a worker process or on a dask worker, which write nothing: the parent writes every file, so a
+    remote cluster needs no shared disk. The network and the neighborhood layer are loaded once per process.
     """
     from routemap.demographics import neighborhood_demographics, route_demographics
-    from routemap.export import write_geojson, write_gpx
     from routemap.pipeline import route_summary
     from routemap.route import plan_route
 
@@ -307,21 +307,12 @@ def run_variant(job: VariantJob, out_dir: str | None = None, offline: bool = Tru
             _LAYER.append(neighborhood_demographics())
         demo = route_demographics(route, layer=_LAYER[0])
         row = route_row(route, demo)
-        summary = route_summary(route, demo)
-        if out_dir is not None:
-            vdir = Path(out_dir) / "variants" / _slug(job.name)
-            write_gpx(route, vdir / "route.gpx")
-            write_geojson(route, vdir / "route.geojson")
-            with atomic_write(vdir / "summary.json") as fh:
-                import json
-
-                json.dump(summary, fh, indent=2)
         row["error"] = ""
-        return {"row": row, "route": _route_payload(route)}
+        return {"row": row, "route": _route_payload(route), "summary": route_summary(route, demo)}
     except RoutemapError as exc:
-        return {"row": {**base, "error": str(exc)}, "route": None}
+        return {"row": {**base, "error": str(exc)}, "route": None, "summary": None}
     except Exception as exc:  # a bug in one variant must not sink the others: report it in its row
-        return {"row": {**base, "error": f"{type(exc).__name__}: {exc}"}, "route": None}
+        return {"row": {**base, "error": f"{type(exc).__name__}: {exc}"}, "route": None, "summary": None}
 
 
 def _route_payload(route: Any) -> dict[str, Any]:
@@ -375,9 +366,7 @@ def run_spec(
     _, jobs = load_spec(spec_path)
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
-        results = _run_jobs(
-            jobs, str(tmp), workers=workers, scheduler=scheduler, offline=offline, progress=progress
-        )
+        results = _run_jobs(jobs, workers=workers, scheduler=scheduler, offline=offline, progress=progress)
         table = pd.DataFrame([r["row"] for r in results])
         cols = ["name"] + [c for c in table.columns if c not in ("name", "error")] + ["error"]
         table = table[cols]
@@ -385,16 +374,36 @@ def run_spec(
             table.to_csv(fh, index=False)
         with atomic_write(tmp / "comparison.md") as fh:
             fh.write(table_markdown(table))
-        routes = [
-            _rebuild(r["route"], _graph_for(job, offline))
-            for job, r in zip(jobs, results)
-            if r["route"] is not None
-        ]
+        routes = _write_variants(jobs, results, tmp / "variants", offline)
         _write_comparison_map(routes, tmp / "comparison.html", offline=offline)
     return table
 
 
-def _run_jobs(jobs, out_dir, *, workers, scheduler, offline, progress) -> list[dict[str, Any]]:
+def _write_variants(jobs, results, folder: Path, offline: bool) -> list[Any]:
+    """Write each planned variant's GPX, GeoJSON and summary.json; return the rebuilt routes."""
+    import json
+
+    from routemap.export import write_geojson, write_gpx
+
+    routes, slugs = [], set()
+    for job, result in zip(jobs, results, strict=True):
+        if result["route"] is None:
+            continue
+        route = _rebuild(result["route"], _graph_for(job, offline))
+        slug = _slug(job.name)
+        while slug in slugs:  # two names that differ only in punctuation
+            slug += "-2"
+        slugs.add(slug)
+        write_gpx(route, folder / slug / "route.gpx")
+        write_geojson(route, folder / slug / "route.geojson")
+        with atomic_write(folder / slug / "summary.json") as fh:
+            json.dump(result["summary"], fh, indent=2)
+            fh.write("\n")
+        routes.append(route)
+    return routes
+
+
+def _run_jobs(jobs, *, workers, scheduler, offline, progress) -> list[dict[str, Any]]:
     from rich.progress import Progress
 
     results: list[dict[str, Any] | None] = [None] * len(jobs)
@@ -405,21 +414,21 @@ def _run_jobs(jobs, out_dir, *, workers, scheduler, offline, progress) -> list[d
             from distributed import as_completed as dask_completed
 
             with Client(scheduler) as client:
-                futures = [client.submit(run_variant, j, out_dir, offline, pure=False) for j in jobs]
+                futures = [client.submit(run_variant, j, offline, pure=False) for j in jobs]
                 index = {f.key: i for i, f in enumerate(futures)}
                 for fut in dask_completed(futures):
                     results[index[fut.key]] = fut.result()
                     bar.advance(task)
         elif (workers or 2) <= 1 or len(jobs) == 1:
             for i, j in enumerate(jobs):
-                results[i] = run_variant(j, out_dir, offline)
+                results[i] = run_variant(j, offline)
                 bar.advance(task)
         else:
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn" if mp.get_start_method(allow_none=True) == "spawn" else "fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futs = {pool.submit(run_variant, j, out_dir, offline): i for i, j in enumerate(jobs)}
+                futs = {pool.submit(run_variant, j, offline): i for i, j in enumerate(jobs)}
                 for fut in as_completed(futs):
                     results[futs[fut]] = fut.result()
                     bar.advance(task)
