@@ -106,6 +106,7 @@ def data_sources(route: Any) -> list[dict[str, Any]]:
         "kind": kind,
         "paths": [str(p) for p in src.get("paths", [])] if src.get("paths") else None,
         "osm_timestamp": src.get("osm_timestamp"),
+        "tiles_generated": src.get("generated"),
         "attribution": ATTRIBUTION["tiles"] if kind in ("tiles", "mbtiles") else ATTRIBUTION["osm"],
     }
     return [

@@ -22,7 +22,7 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
     -------
     dict
         ``source``, ``nodes``, ``edges``, ``street_km``, ``street_mi`` (undirected street length,
-        each street counted once), ``bbox`` (west, south, east, north), ``osm_timestamp``,
+        each street counted once), ``bbox`` (west, south, east, north), ``osm_timestamp``, ``tiles_generated`` (vector tiles: when they were made from OSM),
         ``largest_scc_nodes_share``, ``largest_scc_length_share`` (the strongly connected part
         routing keeps), ``network_type``, ``cache_hit``.
     """
@@ -53,6 +53,7 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         if len(G)
         else None,
         "osm_timestamp": meta.get("osm_timestamp"),
+        **({"tiles_generated": meta["generated"]} if meta.get("generated") else {}),
         "largest_scc_nodes_share": node_share,
         "largest_scc_length_share": scc_m / total_m if total_m else 0.0,
         "network_type": meta.get("network_type", G.graph.get("network_type")),
