@@ -131,9 +131,16 @@ def way_filter(network_type: str) -> Callable[[Mapping[str, str]], bool]:
         ``keep(tags)`` is True when a way with these tags belongs to the network.
     """
     clauses = network_clauses(network_type)
+    keys = tuple(sorted({c.key for c in clauses}))
+    # Ways repeat a few tag combinations (highway=footway, ...): decide each combination once.
+    seen: dict[tuple, bool] = {}
 
     def keep(tags: Mapping[str, str]) -> bool:
-        return all(c.matches(tags) for c in clauses)
+        combo = tuple(map(tags.get, keys))
+        verdict = seen.get(combo)
+        if verdict is None:
+            verdict = seen[combo] = all(c.matches(tags) for c in clauses)
+        return verdict
 
     return keep
 
