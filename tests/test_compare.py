@@ -149,3 +149,26 @@ def test_run_spec_on_a_dask_cluster_matches_local_processes(tmp_path):
     assert "shorter than the shortest route" in errors["impossible"]
     assert (tmp_path / "dask" / "comparison.html").exists()
     assert (tmp_path / "dask" / "variants" / "park-to-plaza" / "route.gpx").exists()
+
+
+def test_compare_routes_table_on_real_routes():
+    """compare_routes on two real routes: lengths, street-class shares and the march/run contrast."""
+    import routemap
+    from routemap.data import embedded_corridor_tiles
+
+    G = routemap.load_network(embedded_corridor_tiles())
+    stops = ["MacArthur Park", "Chinatown Central Plaza"]
+    run = routemap.plan_route(G, stops, "8km", profile="run", name="run")
+    march = routemap.plan_route(G, stops, "8km", profile="march", name="march")
+    table = routemap.compare_routes([run, march])
+    assert list(table["name"]) == ["run", "march"]
+    for route, (_, row) in zip([run, march], table.iterrows(), strict=True):
+        assert row["length_mi"] == pytest.approx(route.length_m / 1609.344, abs=1e-3)
+        shares = [row[c] for c in table.columns if c.startswith("share_")]
+        assert sum(shares) == pytest.approx(100, abs=0.5)
+        assert abs(row["deviation_pct"]) <= 1.0
+        assert row["population_400m"] > 0 and 0 < row["pct_foreign_born_400m"] < 100
+        assert row["neighborhoods"].split(" > ")[0] == "Westlake"
+    main = ["share_primary_pct", "share_secondary_pct", "share_tertiary_pct"]
+    assert table.loc[1, main].sum() > table.loc[0, main].sum()  # march keeps to main streets
+    assert table.loc[0, "share_footway_pct"] > table.loc[1, "share_footway_pct"]
