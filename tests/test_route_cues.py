@@ -1,0 +1,69 @@
+"""Cue sheets on a hand-built street scene: a sidewalk takes its street's name, turns are classified."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import osmnx as ox
+import pytest
+
+from routemap.route.cues import street_key
+from routemap.route.model import Route, RouteStop
+
+LON0, LAT0 = -118.25, 34.05
+M_LAT = 1 / 111_320.0
+M_LON = 1 / (111_320.0 * math.cos(math.radians(LAT0)))
+
+
+def scene() -> nx.MultiDiGraph:
+    """Main Street runs north 300 m; an unnamed sidewalk runs beside it 10 m east; 1st Street goes east
+    from the sidewalk's north end, and a footpath leaves it 150 m off any street."""
+    pts = {
+        1: (0, 0),  # Main Street south
+        2: (0, 300),  # Main Street north
+        3: (10, 0),  # sidewalk south
+        4: (10, 300),  # sidewalk north, on 1st Street
+        5: (210, 300),  # 1st Street east
+        6: (210, 450),  # footpath north end, 150 m from any street
+    }
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (dx, dy) in pts.items():
+        G.add_node(n, x=LON0 + dx * M_LON, y=LAT0 + dy * M_LAT)
+    ways = [
+        (1, 2, "residential", "Main Street"),
+        (3, 4, "footway", None),
+        (4, 5, "residential", "East 1st Street"),
+        (5, 6, "footway", None),
+    ]
+    for u, v, hw, name in ways:
+        for a, b in ((u, v), (v, u)):
+            d = ox.distance.great_circle(G.nodes[a]["y"], G.nodes[a]["x"], G.nodes[b]["y"], G.nodes[b]["x"])
+            attrs = {"highway": hw, "length": d, "osmid": None}
+            if name:
+                attrs["name"] = name
+            G.add_edge(a, b, **attrs)
+    return G
+
+
+def test_sidewalk_takes_the_street_name_and_the_turn_is_right():
+    G = scene()
+    stops = [
+        RouteStop("start", G.nodes[3]["y"], G.nodes[3]["x"], node=3),
+        RouteStop("finish", G.nodes[6]["y"], G.nodes[6]["x"], node=6),
+    ]
+    route = Route.from_nodes(G, [3, 4, 5, 6], stops=stops)
+    cues = route.cue_sheet()
+    assert list(cues["turn"]) == ["depart", "right", "left", "arrive"]
+    assert cues.loc[0, "street"] == "Main Street (sidewalk)"
+    assert cues.loc[1, "street"] == "East 1st Street"
+    assert cues.loc[1, "distance_m"] == pytest.approx(300, abs=1)
+    assert cues.loc[2, "street"] == "footpath"  # 150 m from Main Street: not its sidewalk
+    assert cues.loc[3, "instruction"] == "Arrive at finish"
+    assert cues["distance_m"].is_monotonic_increasing
+
+
+def test_street_key_folds_direction_prefixes_and_case():
+    assert street_key("North Vermont Avenue") == street_key("S Vermont Avenue") == "vermont avenue"
+    assert street_key("W. 4th Street") == "4th street"
+    assert street_key("East") == "east"  # a street called East stays itself
