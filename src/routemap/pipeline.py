@@ -256,6 +256,14 @@ def plan_and_write(
     if len(stops) < 2:
         raise RoutemapError("a route needs at least two stops (start and finish)")
     G = network_for_stops(stops, osm, offline=offline)
-    route = plan_route(G, list(stops), target_length=target, profile=profile, tolerance=tolerance, name=name)
+    route = plan_route(
+        G,
+        list(stops),
+        target_length=target,
+        profile=profile,
+        tolerance=tolerance,
+        name=name,
+        online=not offline,  # a name unknown to the offline data may still be geocoded
+    )
     demo, paths = analyse_and_write(route, out_dir, html_offline=html_offline, title=title)
     return route, demo, paths
