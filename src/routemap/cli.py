@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from routemap.errors import RoutemapError
+from routemap.settings import METERS_PER_MILE
 
 app = typer.Typer(
     help="Plan, analyse and map community runs and marches on OpenStreetMap streets.",
@@ -65,7 +66,7 @@ def _print_route(route, demo, paths: dict) -> None:
     table.add_row("length", f"{route.length_mi:.2f} mi ({route.length_km:.2f} km)")
     if route.target_m:
         dev = 100 * (route.length_m - route.target_m) / route.target_m
-        table.add_row("target", f"{route.target_m / 1609.344:.2f} mi (deviation {dev:+.2f}%)")
+        table.add_row("target", f"{route.target_m / METERS_PER_MILE:.2f} mi (deviation {dev:+.2f}%)")
     table.add_row("repeated", f"{route.repeated_length_m:.0f} m ({100 * route.repeated_share:.1f}%)")
     for s in route.stops:
         mile = "-" if s.position_mi is None else f"mile {s.position_mi:.2f}"

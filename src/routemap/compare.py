@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from routemap._files import atomic_dir, atomic_write
 from routemap.errors import RoutemapError, SpecError
+from routemap.pipeline import people_figures
 from routemap.settings import METERS_PER_MILE
 
 #: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
@@ -90,7 +91,6 @@ class VariantJob:
     profile: str
     tolerance: float
     osm: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _node_at(root: yaml.Node, loc: Sequence[Any]) -> yaml.Node:
@@ -225,16 +225,11 @@ def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
     if demographics is not None:
         names = [n for n in demographics.neighborhoods["name"] if not str(n).startswith("(")]
         row["neighborhoods"] = " > ".join(dict.fromkeys(names))
-        near = demographics.to_dict().get("near_route", {})
-        row["population_400m"] = _round(near.get("population"))
-        row["pct_foreign_born_400m"] = _round(near.get("pct_foreign_born"), 1)
+        near = people_figures(demographics.to_dict()["near_route"])
+        row["population_400m"] = near.get("population")
+        pct = near.get("pct_foreign_born")
+        row["pct_foreign_born_400m"] = None if pct is None else round(pct, 1)
     return row
-
-
-def _round(value: Any, digits: int = 0) -> Any:
-    if value is None:
-        return None
-    return round(float(value), digits) if digits else int(round(float(value)))
 
 
 def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: float = 400.0) -> pd.DataFrame:
@@ -424,10 +419,7 @@ def _run_jobs(jobs, *, workers, scheduler, offline, progress) -> list[dict[str, 
                 results[i] = run_variant(j, offline)
                 bar.advance(task)
         else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("spawn" if mp.get_start_method(allow_none=True) == "spawn" else "fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
                 futs = {pool.submit(run_variant, j, offline): i for i, j in enumerate(jobs)}
                 for fut in as_completed(futs):
                     results[futs[fut]] = fut.result()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,6 @@ from routemap.settings import METERS_PER_MILE
 
 log = logging.getLogger(__name__)
 
-#: Files a single route writes, in the order a reader wants them.
-ROUTE_FILES = ("route.html", "route.gpx", "route.geojson", "cues.csv", "summary.json")
-
 ATTRIBUTION = {
     "osm": "(c) OpenStreetMap contributors, ODbL 1.0",
     "tiles": "(c) OpenMapTiles (c) OpenStreetMap contributors",
@@ -32,17 +30,13 @@ ATTRIBUTION = {
 }
 
 
-def _parse_latlon(stop: Any) -> tuple[float, float] | None:
+def _stop_latlon(stop: Any) -> tuple[float, float] | None:
+    """Return a coordinate stop's (lat, lon); None for names (they resolve on the network)."""
+    from routemap.route.stops import parse_latlon
+
     if isinstance(stop, (tuple, list)) and len(stop) == 2:
         return float(stop[0]), float(stop[1])
-    if isinstance(stop, str) and "," in stop and "&" not in stop:
-        parts = stop.split(",")
-        if len(parts) == 2:
-            try:
-                return float(parts[0]), float(parts[1])
-            except ValueError:
-                return None
-    return None
+    return parse_latlon(stop) if isinstance(stop, str) else None
 
 
 def _graph_bbox(G: nx.MultiDiGraph) -> tuple[float, float, float, float]:
@@ -71,28 +65,22 @@ def network_for_stops(
         return load_network(osm, network_type=network_type)
     G = load_network(data.embedded_corridor_tiles(), network_type=network_type)
     west, south, east, north = _graph_bbox(G)
-    outside = []
-    for stop in stops:
-        ll = _parse_latlon(stop)
-        if ll and not (south <= ll[0] <= north and west <= ll[1] <= east):
-            outside.append((stop, ll))
+    points = [p for p in map(_stop_latlon, stops) if p is not None]
+    outside = [p for p in points if not (south <= p[0] <= north and west <= p[1] <= east)]
     if not outside:
         return G
     if offline:
-        stop, (lat, lon) = outside[0]
+        lat, lon = outside[0]
         raise OfflineError(
             f"stop {lat:.5f},{lon:.5f} lies outside the embedded LA corridor "
             f"(lon {west:.3f} to {east:.3f}, lat {south:.3f} to {north:.3f}); pass --osm FILE with an "
             "extract that covers it, or go online"
         )
-    lls = [ll for ll in (_parse_latlon(s) for s in stops) if ll]
-    lat0 = min(p[0] for p in lls)
-    lat1 = max(p[0] for p in lls)
-    lon0 = min(p[1] for p in lls)
-    lon1 = max(p[1] for p in lls)
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
     dlat = margin_m / 111_320.0
-    dlon = dlat / max(0.1, abs(__import__("math").cos(__import__("math").radians((lat0 + lat1) / 2))))
-    bbox = (lon0 - dlon, lat0 - dlat, lon1 + dlon, lat1 + dlat)
+    dlon = dlat / max(0.1, abs(math.cos(math.radians((min(lats) + max(lats)) / 2))))
+    bbox = (min(lons) - dlon, min(lats) - dlat, max(lons) + dlon, max(lats) + dlat)
     log.info("downloading the OSM streets in %s", bbox)
     return load_network(None, bbox=bbox, network_type=network_type)
 
@@ -153,11 +141,11 @@ def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]
         summary["neighborhoods"] = [
             {"name": str(r["name"]), "miles": round(float(r["miles"]), 3)} for _, r in table.iterrows()
         ]
-        summary["near_route"] = _rounded(demographics.to_dict()["near_route"])
+        summary["near_route"] = people_figures(demographics.to_dict()["near_route"])
     return summary
 
 
-def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
+def people_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """Return figures for people: counts as whole people and dollars, shares and areas to 2 decimals."""
     out: dict[str, Any] = {}
     for key, value in figures.items():

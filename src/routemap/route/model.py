@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -202,7 +203,7 @@ class Route:
         value = self.metadata.get("network_kept_share")
         return None if value is None else float(value)
 
-    @property
+    @cached_property
     def doubled_back_m(self) -> float:
         """Return the metres run again alongside an earlier part of the route (within 35 m, same line).
 
