@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -78,3 +82,37 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is plainly a number ("-3", "+1.5") is not a formula and is left as it is.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def csv_safe_text(value: Any) -> Any:
+    """Return ``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Numbers (and text that is plainly a number) are returned unchanged, so numeric columns stay numeric.
+    The defusedcsv package does the same for ``=+-@|%`` but leaves tab and carriage return alone and
+    rewrites ``|`` inside the text, so this small rule is kept here.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``table`` as UTF-8 CSV atomically, with formula-like text cells neutralized (:func:`csv_safe_text`).
+
+    Column names are treated like cells. Numeric columns are written as numbers.
+    """
+    import pandas as pd
+
+    safe = table.copy()
+    for col in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[col]):
+            safe[col] = safe[col].map(csv_safe_text)
+    safe.columns = [csv_safe_text(str(c)) for c in safe.columns]
+    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
+        safe.to_csv(fh, index=False)

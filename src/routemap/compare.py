@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from routemap._files import atomic_dir, atomic_write
+from routemap._files import atomic_dir, atomic_write, write_csv
 from routemap.errors import RoutemapError, SpecError
 from routemap.pipeline import people_figures
 from routemap.settings import METERS_PER_MILE
@@ -365,8 +365,7 @@ def run_spec(
         table = pd.DataFrame([r["row"] for r in results])
         cols = ["name"] + [c for c in table.columns if c not in ("name", "error")] + ["error"]
         table = table[cols]
-        with atomic_write(tmp / "comparison.csv", newline="") as fh:
-            table.to_csv(fh, index=False)
+        write_csv(table, tmp / "comparison.csv")
         with atomic_write(tmp / "comparison.md") as fh:
             fh.write(table_markdown(table))
         routes = _write_variants(jobs, results, tmp / "variants", offline)

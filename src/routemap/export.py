@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import Point
 
 import routemap
-from routemap._files import atomic_path, atomic_write
+from routemap._files import atomic_path, atomic_write, write_csv
 from routemap.errors import RoutemapError
 from routemap.render.layers import UNIT_M, check_unit, distance_text
 
@@ -171,11 +171,10 @@ def write_cue_sheet(route: Route, path: str | os.PathLike) -> None:
     route : Route
         The route.
     path : str or PathLike
-        The ``.csv`` file to write (atomically).
+        The ``.csv`` file to write (atomically). Street names that start like a spreadsheet formula
+        (``=``, ``+``, ``-``, ``@``, tab, CR) get a leading ``'`` so that they stay text.
     """
-    table = route.cue_sheet()
-    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        table.to_csv(fh, index=False)
+    write_csv(route.cue_sheet(), path)
 
 
 def write_png(
