@@ -153,15 +153,15 @@ def graph_streets(
         return gpd.GeoDataFrame({"name": [], "group": []}, geometry=[], crs=4326)
     xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
     inside = (xy[:, 0] >= west) & (xy[:, 0] <= east) & (xy[:, 1] >= south) & (xy[:, 1] <= north)
-    pos = {n: tuple(p) for n, p in zip(nodes[inside].tolist(), xy[inside])}
-    names, groups, geoms = [], [], []
+    index = {n: i for i, n in enumerate(nodes.tolist())}
+    names, groups, geoms, straight = [], [], [], []
     for u, v, data in G.edges(data=True):
-        pu, pv = pos.get(u), pos.get(v)
-        if pu is None or pv is None:
+        iu, iv = index[u], index[v]
+        if not (inside[iu] and inside[iv]):
             continue
         geom = data.get("geometry")
         if geom is None:
-            geom = shapely.LineString([pu, pv])
+            straight.append((len(geoms), iu, iv))  # built below, all at once
         name = data.get("name")
         if isinstance(name, (list, tuple)):
             name = name[0] if name else None
@@ -170,7 +170,12 @@ def graph_streets(
         geoms.append(geom)
     if not geoms:
         return gpd.GeoDataFrame({"name": [], "group": []}, geometry=[], crs=4326)
-    normal = shapely.normalize(np.array(geoms, dtype=object))
+    geoms_arr = np.array(geoms + [None], dtype=object)[:-1]  # (the None keeps numpy from unpacking)
+    if straight:
+        at, iu, iv = (np.array(c) for c in zip(*straight))
+        pairs = np.stack([xy[iu], xy[iv]], axis=1)  # (n, 2 points, 2)
+        geoms_arr[at] = shapely.linestrings(pairs)
+    normal = shapely.normalize(geoms_arr)
     keep = shapely.intersects(normal, area)
     frame = pd.DataFrame({"name": names, "group": groups, "wkb": shapely.to_wkb(normal)})[keep]
     frame = frame.drop_duplicates("wkb")
