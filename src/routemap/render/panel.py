@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
@@ -34,13 +35,17 @@ CSS = """
 .routemap-panel table { border-collapse: collapse; }
 .routemap-panel td, .routemap-panel th { padding: 1px 4px 1px 0; vertical-align: middle; text-align: left; }
 .routemap-panel td.num { text-align: right; white-space: nowrap; }
+.routemap-panel-wide { max-width: 520px; }
+.routemap-comparison th { font-size: 11px; border-bottom: 1px solid #bbb; }
 .routemap-bar { display: inline-block; height: 9px; background: #1f4fbf; border-radius: 2px; }
 .routemap-panel .routemap-muted { color: #555; }
 @media print {
   .routemap-panel { max-height: none; overflow: visible; box-shadow: none; border: 1px solid #888; }
   .routemap-panel-toggle, .leaflet-control-layers, .leaflet-control-zoom { display: none; }
   .routemap-panel-collapsed .routemap-panel-body { display: block; }
-  .routemap-bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .routemap-panel-wide { max-width: 520px; }
+.routemap-comparison th { font-size: 11px; border-bottom: 1px solid #bbb; }
+.routemap-bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 </style>
 """
@@ -120,29 +125,58 @@ def route_panel_html(route: Any, demographics: Any | None = None, metric: str = 
     return "".join(parts)
 
 
-def comparison_panel_html(table: pd.DataFrame, max_columns: int = 6) -> str:
-    """Return the panel HTML of a comparison: one row per variant, its first ``max_columns`` columns.
+#: Comparison columns shown in the panel, with their short headers; "neighborhoods" goes on a line of
+#: its own under each variant, and any column missing from the table is skipped.
+COMPARISON_COLUMNS = (
+    ("name", "Variant"),
+    ("profile", "Profile"),
+    ("length_mi", "Miles"),
+    ("target_mi", "Target"),
+    ("major_crossings", "Major crossings"),
+    ("turns", "Turns"),
+    ("population_400m", "People within 400 m"),
+    ("pct_foreign_born_400m", "% foreign-born"),
+)
 
-    Numbers are shown with two decimals (whole numbers for counts); an ``error`` column is kept only when a
-    variant failed.
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "<td></td>"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"<td class='num'>{escape_html(f'{int(value):,}')}</td>"
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return f"<td class='num'>{escape_html(f'{v:,.0f}' if abs(v) >= 1000 else f'{v:.2f}')}</td>"
+    return f"<td>{escape_html(value)}</td>"
+
+
+def comparison_panel_html(table: pd.DataFrame) -> str:
+    """Return the panel HTML of a comparison table: one row per variant (see :data:`COMPARISON_COLUMNS`).
+
+    The neighborhoods each variant passes go on a line under it; a variant's error, when it failed,
+    takes the place of its figures. Tables without the known columns show their first six columns.
     """
-    frame = table.copy()
-    if "error" in frame and frame["error"].isna().all():
-        frame = frame.drop(columns="error")
-    cols = list(frame.columns)[:max_columns]
-    head = "".join(f"<th>{escape_html(c)}</th>" for c in cols)
+    known = [(c, h) for c, h in COMPARISON_COLUMNS if c in table.columns]
+    if len(known) < 2:
+        known = [(c, c) for c in list(table.columns)[:6]]
+    width = len(known)
+    head = "".join(f"<th>{escape_html(h)}</th>" for _, h in known)
     body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            if isinstance(v, float):
-                text = "" if math.isnan(v) else (f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}")
-                cells.append(f"<td class='num'>{escape_html(text)}</td>")
-            else:
-                cells.append(f"<td>{escape_html('' if v is None else v)}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<h3>Comparison</h3><table><tr>{head}</tr>{''.join(body)}</table>"
+    for _, row in table.iterrows():
+        error = row.get("error")
+        if isinstance(error, str) and error.strip():
+            body.append(
+                f"<tr>{_cell(row[known[0][0]])}<td colspan='{width - 1}' class='routemap-muted'>"
+                f"failed: {escape_html(error)}</td></tr>"
+            )
+            continue
+        body.append("<tr>" + "".join(_cell(row[c]) for c, _ in known) + "</tr>")
+        hoods = row.get("neighborhoods")
+        if isinstance(hoods, str) and hoods:
+            body.append(f"<tr><td colspan='{width}' class='routemap-muted'>{escape_html(hoods)}</td></tr>")
+    return (
+        f"<h3>Comparison</h3><table class='routemap-comparison'><tr>{head}</tr>{''.join(body)}</table>"
+    )
 
 
 class PanelControl(MacroElement):
@@ -153,7 +187,7 @@ class PanelControl(MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function () {
-            var div = L.DomUtil.create("div", "routemap-control routemap-panel");
+            var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
             var button = L.DomUtil.create("button", "routemap-panel-toggle", div);
             button.type = "button";
             var body = L.DomUtil.create("div", "routemap-panel-body", div);
@@ -176,10 +210,11 @@ class PanelControl(MacroElement):
         """
     )
 
-    def __init__(self, content: str, position: str = "topleft"):
+    def __init__(self, content: str, position: str = "topleft", wide: bool = False):
         super().__init__()
         self._name = "PanelControl"
         self.content = content
+        self.css_class = "routemap-control routemap-panel" + (" routemap-panel-wide" if wide else "")
         self.position = position
         self.open_from = OPEN_FROM_WIDTH_PX
 
