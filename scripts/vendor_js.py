@@ -41,7 +41,11 @@ PACKAGES = (
         },
     ),
     ("pbf", "3.0.3", {"package/LICENSE": "leaflet.vectorgrid/bundled-licenses/pbf-LICENSE"}),
-    ("vector-tile", "1.3.0", {"package/LICENSE.txt": "leaflet.vectorgrid/bundled-licenses/vector-tile-LICENSE"}),
+    (
+        "vector-tile",
+        "1.3.0",
+        {"package/LICENSE.txt": "leaflet.vectorgrid/bundled-licenses/vector-tile-LICENSE"},
+    ),
     (
         "topojson-client",
         "2.1.0",
@@ -72,7 +76,9 @@ def _legalese(readme: str) -> str:
     match = re.search(r"## Legalese\s*(.*)", readme, flags=re.S)
     if not match:
         raise SystemExit("leaflet.vectorgrid README has no Legalese section to take the license from")
-    return "Leaflet.VectorGrid (https://github.com/IvanSanchez/Leaflet.VectorGrid)\n\n" + match.group(1).strip()
+    return (
+        "Leaflet.VectorGrid (https://github.com/IvanSanchez/Leaflet.VectorGrid)\n\n" + match.group(1).strip()
+    )
 
 
 def vendor() -> dict:

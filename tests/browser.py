@@ -104,6 +104,7 @@ def offline_page(
 
             page.route("**/*", route)
             page.on("pageerror", lambda e: log.page_errors.append(str(e)))
+
             def console(msg):
                 if msg.type != "error":
                     return

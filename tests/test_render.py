@@ -363,7 +363,10 @@ def test_graph_streets_keep_each_piece_near_the_route_once():
     route = LineString([(-118.2790, 34.0505), (-118.2660, 34.0505)])
     streets = graph_streets(G, [route], within_m=1500)
     assert sorted(streets["name"]) == ["Diagonal Street", "Test Avenue"]  # both directions -> one row
-    assert dict(zip(streets["name"], streets["group"])) == {"Test Avenue": "primary", "Diagonal Street": "minor"}
+    assert dict(zip(streets["name"], streets["group"])) == {
+        "Test Avenue": "primary",
+        "Diagonal Street": "minor",
+    }
     # The far lane is ~20 km away (independent check with a projected distance).
     utm = gpd.GeoSeries([route], crs=4326).estimate_utm_crs()
     far = gpd.GeoSeries([LineString([(-118.1, 34.2), (-118.099, 34.2)]), route], crs=4326).to_crs(utm)
@@ -421,7 +424,9 @@ class _Demographics:
     """Just what the panel reads of a RouteDemographics."""
 
     def __init__(self, names, miles):
-        self.neighborhoods = gpd.pd.DataFrame({"name": names, "miles": miles, "length_m": np.array(miles) * 1609.344})
+        self.neighborhoods = gpd.pd.DataFrame(
+            {"name": names, "miles": miles, "length_m": np.array(miles) * 1609.344}
+        )
         self.near_route = {"population": 12345.4, "pct_foreign_born": 41.26}
         self.buffer_m = 400.0
 
@@ -489,7 +494,7 @@ def _check_offline_streets(path, street: str, at: tuple[float, float]) -> dict:
         page.wait_for_timeout(300)
         out["changed"] = _pixels_changed(before, page.screenshot())
         box.check()
-        visible_labels = f"""(word) => Array.from(document.querySelectorAll('.routemap-street-label'))
+        visible_labels = """(word) => Array.from(document.querySelectorAll('.routemap-street-label'))
             .filter(e => e.textContent.includes(word) && getComputedStyle(e).display !== 'none')
             .map(e => e.getBoundingClientRect())
             .filter(r => r.width > 20 && r.right > 0 && r.bottom > 0
@@ -536,7 +541,11 @@ def test_demo_map_has_offline_vector_streets_names_and_panel(demo_outputs):
     assert "L.VectorGrid" in page and html_path.stat().st_size <= 2.5e6  # the issue's size budget
     # A point on Wilshire Boulevard near the route, from the graph (not from the page).
     lon, lat = next(
-        (d["geometry"].coords[0] if "geometry" in d else (route.graph.nodes[u]["x"], route.graph.nodes[u]["y"]))
+        (
+            d["geometry"].coords[0]
+            if "geometry" in d
+            else (route.graph.nodes[u]["x"], route.graph.nodes[u]["y"])
+        )
         for u, _, d in route.graph.edges(data=True)
         if d.get("name") == "Wilshire Boulevard" and abs(route.graph.nodes[u]["x"] + 118.275) < 0.003
     )
@@ -582,3 +591,17 @@ def test_map_without_basemap_or_panel_leaves_them_out(short_route, tmp_path):
     save_map(render_map(route, offline=True, basemap=False, panel=False), path)
     page = path.read_text()
     assert "Streets (offline)" not in page and "routemap-panel-body" not in page
+
+
+def test_vendored_javascript_matches_its_manifest():
+    import hashlib
+    from importlib import resources
+
+    static = resources.files("routemap.render").joinpath("static")
+    manifest = json.loads(static.joinpath("MANIFEST.json").read_text("utf-8"))
+    assert any(k.endswith("Leaflet.VectorGrid.bundled.min.js") for k in manifest["files"])
+    for rel, entry in manifest["files"].items():
+        blob = static.joinpath(rel).read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == entry["sha256"], rel
+        assert entry["integrity"].startswith("sha512-") and entry["version"]
+    assert any(k.endswith("LICENSE") for k in manifest["files"])

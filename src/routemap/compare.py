@@ -437,13 +437,17 @@ def table_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_comparison_map(routes: list[Any], path: Path, offline: bool, table: pd.DataFrame | None = None) -> None:
+def _write_comparison_map(
+    routes: list[Any], path: Path, offline: bool, table: pd.DataFrame | None = None
+) -> None:
     from routemap.demographics import neighborhood_demographics
     from routemap.render import render_map, save_map
 
     if routes:
         layer = neighborhood_demographics()
-        m = render_map(routes, neighborhoods=layer, title="Route comparison", offline=offline, comparison=table)
+        m = render_map(
+            routes, neighborhoods=layer, title="Route comparison", offline=offline, comparison=table
+        )
         save_map(m, path)  # the offline street basemap comes with render_map; the panel shows the table
     else:
         with atomic_write(path) as fh:

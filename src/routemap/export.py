@@ -418,8 +418,14 @@ def _draw_legend(ax: Axes, unit: str, streets: bool) -> None:
     handles = [
         Line2D([], [], color=ROUTE_COLOR, linewidth=2.6, label="Route"),
         Line2D(
-            [], [], marker="o", linestyle="", markersize=8, markerfacecolor="white",
-            markeredgecolor=ROUTE_COLOR, label="Every mile" if unit == "mi" else "Every km",
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=8,
+            markerfacecolor="white",
+            markeredgecolor=ROUTE_COLOR,
+            label="Every mile" if unit == "mi" else "Every km",
         ),
         Line2D([], [], marker="s", linestyle="", markersize=7, color="#138a36", label="Start"),
         Line2D([], [], marker="s", linestyle="", markersize=7, color="#b00020", label="Finish"),
@@ -429,7 +435,10 @@ def _draw_legend(ax: Axes, unit: str, streets: bool) -> None:
             style = STREET_GROUPS[group]
             handles.append(
                 Line2D(
-                    [], [], color=style["color"], label=label,
+                    [],
+                    [],
+                    color=style["color"],
+                    label=label,
                     linewidth=float(style["width_z15"]) * PNG_STREET_WIDTH_PT * 1.5,
                     linestyle=(0, (3, 2)) if style["dash"] else "-",
                 )

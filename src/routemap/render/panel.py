@@ -57,7 +57,9 @@ def _miles(distance_m: float | None, unit: str) -> str:
     return f"{'mile' if unit == 'mi' else 'km'} {distance_m / UNIT_M[unit]:.2f}"
 
 
-def route_panel_html(route: Any, demographics: Any | None = None, metric: str = "pct_foreign_born", unit: str = "mi") -> str:
+def route_panel_html(
+    route: Any, demographics: Any | None = None, metric: str = "pct_foreign_born", unit: str = "mi"
+) -> str:
     """Return the panel HTML of one route: length and target, stops, neighborhoods with miles, people near it.
 
     Parameters
@@ -116,7 +118,9 @@ def route_panel_html(route: Any, demographics: Any | None = None, metric: str = 
     people = near.get("population")
     within = f" within {buffer_m:.0f} m" if buffer_m is not None else " near the route"
     if people is not None and not (isinstance(people, float) and math.isnan(people)):
-        parts.append(f"<h3>People{escape_html(within)}</h3><div><b>{escape_html(f'{float(people):,.0f}')}</b> residents")
+        parts.append(
+            f"<h3>People{escape_html(within)}</h3><div><b>{escape_html(f'{float(people):,.0f}')}</b> residents"
+        )
         value = near.get(metric)
         if value is not None:
             label, _ = metric_label(metric)
@@ -174,9 +178,7 @@ def comparison_panel_html(table: pd.DataFrame) -> str:
         hoods = row.get("neighborhoods")
         if isinstance(hoods, str) and hoods:
             body.append(f"<tr><td colspan='{width}' class='routemap-muted'>{escape_html(hoods)}</td></tr>")
-    return (
-        f"<h3>Comparison</h3><table class='routemap-comparison'><tr>{head}</tr>{''.join(body)}</table>"
-    )
+    return f"<h3>Comparison</h3><table class='routemap-comparison'><tr>{head}</tr>{''.join(body)}</table>"
 
 
 class PanelControl(MacroElement):

@@ -239,7 +239,9 @@ class StreetsLayer(Layer):
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "StreetsLayer"
-        self.tiles = None if tiles is None else {k: base64.b64encode(v).decode("ascii") for k, v in tiles.items()}
+        self.tiles = (
+            None if tiles is None else {k: base64.b64encode(v).decode("ascii") for k, v in tiles.items()}
+        )
         self.lines = lines or {}
         names = sorted(set(labels["name"]))
         index = {n: i for i, n in enumerate(names)}
