@@ -605,3 +605,24 @@ def test_vendored_javascript_matches_its_manifest():
         assert hashlib.sha256(blob).hexdigest() == entry["sha256"], rel
         assert entry["integrity"].startswith("sha512-") and entry["version"]
     assert any(k.endswith("LICENSE") for k in manifest["files"])
+
+
+@pytest.mark.browser
+def test_panel_opens_on_desktop_collapses_on_phone_and_prints_open(short_route, tmp_path):
+    route, _ = short_route
+    path = tmp_path / "panel.html"
+    save_map(render_map(route, offline=True, basemap=False), path)
+    body = ".routemap-panel-body"
+    with offline_page(path, width=1200, height=800) as (page, log):
+        desktop = page.locator(body).is_visible()
+    with offline_page(path, width=400, height=700) as (page, log):
+        phone = page.locator(body).is_visible()
+        page.emulate_media(media="print")
+        printed = page.locator(body).is_visible()
+        page.emulate_media(media="screen")
+        page.locator(".routemap-panel-toggle").click()
+        opened = page.locator(body).is_visible()
+        text = page.locator(body).inner_text()
+    assert (desktop, phone, printed, opened) == (True, False, True, True)
+    assert "No census figures" in text and route.name in text
+    assert log.errors == []

@@ -207,7 +207,9 @@ def render_map(
             if comparison is not None
             else route_panel_html(route_list[0], demographics, metric, unit)
         )
-        m.add_child(PanelControl(content, wide=comparison is not None))
+        minx, miny, maxx, maxy = gpd.GeoSeries(lines).total_bounds
+        bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+        m.add_child(PanelControl(content, wide=comparison is not None, bounds=bounds))
     if offline:
         note = OFFLINE_NOTE if basemap else OFFLINE_NOTE_NO_STREETS
         m.add_child(HtmlControl(note, position="bottomleft", css_class="routemap-note"))

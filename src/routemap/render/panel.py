@@ -21,6 +21,10 @@ from routemap.render.layers import UNIT_M, format_value, metric_label
 #: Window width (CSS px) from which the panel opens by default: narrower screens (phones) see the map.
 OPEN_FROM_WIDTH_PX = 800
 
+#: When the open panel leaves at least this much map width (px), the routes are fitted beside it rather
+#: than under it; narrower maps keep the plain fit (the panel can be closed).
+MIN_FREE_MAP_PX = 420
+
 #: Neighborhood bars are this wide (px) for the neighborhood with the most miles.
 BAR_MAX_PX = 110
 
@@ -182,7 +186,11 @@ def comparison_panel_html(table: pd.DataFrame) -> str:
 
 
 class PanelControl(MacroElement):
-    """A collapsible Leaflet control holding trusted panel HTML (open when the window is wide enough)."""
+    """A collapsible Leaflet control holding trusted panel HTML (open when the window is wide enough).
+
+    With ``bounds`` ([[south, west], [north, east]]) and the panel open, the map is fitted to them in the
+    space right of the panel.
+    """
 
     _template = Template(
         """
@@ -200,6 +208,18 @@ class PanelControl(MacroElement):
                 button.setAttribute("aria-expanded", open ? "true" : "false");
             }
             set(window.innerWidth >= {{ this.open_from }});
+            {%- if this.bounds %}
+            // Open beside a wide map: fit the routes into the space the panel leaves free.
+            var map = {{ this._parent.get_name() }};
+            map.whenReady(function () {
+                var free = map.getSize().x - div.offsetWidth - 40;
+                if (!L.DomUtil.hasClass(div, "routemap-panel-collapsed") && free >= {{ this.min_free }}) {
+                    map.fitBounds({{ this.bounds|tojson }}, {
+                        paddingTopLeft: [div.offsetWidth + 30, 20], paddingBottomRight: [20, 20]
+                    });
+                }
+            });
+            {%- endif %}
             L.DomEvent.on(button, "click", function () {
                 set(L.DomUtil.hasClass(div, "routemap-panel-collapsed"));
             });
@@ -212,8 +232,16 @@ class PanelControl(MacroElement):
         """
     )
 
-    def __init__(self, content: str, position: str = "topleft", wide: bool = False):
+    def __init__(
+        self,
+        content: str,
+        position: str = "topleft",
+        wide: bool = False,
+        bounds: list[list[float]] | None = None,
+    ):
         super().__init__()
+        self.bounds = bounds
+        self.min_free = MIN_FREE_MAP_PX
         self._name = "PanelControl"
         self.content = content
         self.css_class = "routemap-control routemap-panel" + (" routemap-panel-wide" if wide else "")
