@@ -19,6 +19,7 @@ import math
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import geopandas as gpd
 import networkx as nx
@@ -35,7 +36,17 @@ BASEMAP_WITHIN_M = 1500.0
 #: Street groups, drawn from the lightest to the boldest; each OSM ``highway`` value and each
 #: OpenMapTiles ``transportation`` class maps to one. Widths are CSS pixels at zoom 15 (``width_z15``),
 #: scaled by :data:`WIDTH_PER_ZOOM` per zoom level: main streets wider, footpaths thin and dashed.
-STREET_GROUPS: dict[str, dict[str, object]] = {
+class StreetStyle(TypedDict):
+    """How one street group is drawn (HTML and PNG)."""
+
+    color: str
+    width_z15: float
+    dash: str | None
+    label_zoom: int
+    fade: bool
+
+
+STREET_GROUPS: dict[str, StreetStyle] = {
     "path": {"color": "#7a6a55", "width_z15": 1.0, "dash": "3 3", "label_zoom": 17, "fade": True},
     "service": {"color": "#b0b0b0", "width_z15": 1.2, "dash": None, "label_zoom": 17, "fade": True},
     "minor": {"color": "#9a9a9a", "width_z15": 1.8, "dash": None, "label_zoom": 16, "fade": True},
@@ -154,7 +165,10 @@ def graph_streets(
     xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
     inside = (xy[:, 0] >= west) & (xy[:, 0] <= east) & (xy[:, 1] >= south) & (xy[:, 1] <= north)
     index = {n: i for i, n in enumerate(nodes.tolist())}
-    names, groups, geoms, straight = [], [], [], []
+    names: list[str] = []
+    groups: list[str] = []
+    geoms: list[BaseGeometry | None] = []
+    straight: list[tuple[int, int, int]] = []
     for u, v, data in G.edges(data=True):
         iu, iv = index[u], index[v]
         if not (inside[iu] and inside[iv]):
@@ -172,8 +186,8 @@ def graph_streets(
         return gpd.GeoDataFrame({"name": [], "group": []}, geometry=[], crs=4326)
     geoms_arr = np.array(geoms + [None], dtype=object)[:-1]  # (the None keeps numpy from unpacking)
     if straight:
-        at, iu, iv = (np.array(c) for c in zip(*straight))
-        pairs = np.stack([xy[iu], xy[iv]], axis=1)  # (n, 2 points, 2)
+        at, start, end = (np.array(c) for c in zip(*straight))
+        pairs = np.stack([xy[start], xy[end]], axis=1)  # (n, 2 points, 2)
         geoms_arr[at] = shapely.linestrings(pairs)
     normal = shapely.normalize(geoms_arr)
     keep = shapely.intersects(normal, area)

@@ -176,7 +176,7 @@ def render_map(
     lines = [r.geometry for r in route_list]
     if neighborhoods is not None:
         _add_neighborhoods(m, neighborhoods, lines, metric, metric_label, neighborhoods_within_m, simplify_m)
-    if basemap:
+    if basemap and getattr(route_list[0], "graph", None) is not None:
         streets_layer(route_list[0].graph, lines, basemap_within_m).add_to(m)
 
     names: list[str] = []
