@@ -33,6 +33,7 @@ from routemap.network.tiles_pbf import decompress, keep_layers
 #: How far around the route the basemap reaches: a runner's sideways glance plus room to pan (metres).
 BASEMAP_WITHIN_M = 1500.0
 
+
 #: Street groups, drawn from the lightest to the boldest; each OSM ``highway`` value and each
 #: OpenMapTiles ``transportation`` class maps to one. Widths are CSS pixels at zoom 15 (``width_z15``),
 #: scaled by :data:`WIDTH_PER_ZOOM` per zoom level: main streets wider, footpaths thin and dashed.
@@ -128,10 +129,22 @@ def street_group(highway: object) -> str:
     return "minor"
 
 
+def utm_crs(geoms: gpd.GeoSeries) -> str:
+    """Return the UTM zone (``"EPSG:326zz"``/``"EPSG:327zz"``) of the centre of ``geoms`` (EPSG:4326).
+
+    The same zone geopandas' ``estimate_utm_crs`` picks away from the zone exceptions (Norway, Svalbard),
+    from arithmetic instead of a CRS database query (a third of a second each, called per layer).
+    """
+    west, south, east, north = geoms.total_bounds
+    lon, lat = (west + east) / 2, (south + north) / 2
+    zone = min(60, max(1, int((lon + 180) // 6) + 1))
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
 def route_area(lines: Sequence[BaseGeometry], within_m: float = BASEMAP_WITHIN_M) -> gpd.GeoSeries:
     """Return the area the basemap covers: the routes buffered by ``within_m``, as a one-row EPSG:4326 series."""
     routes = gpd.GeoSeries(list(lines), crs=4326)
-    utm = routes.estimate_utm_crs()
+    utm = utm_crs(routes)
     area = routes.to_crs(utm).union_all().buffer(float(within_m), resolution=8)
     return gpd.GeoSeries([area], crs=utm).to_crs(4326)
 
@@ -169,9 +182,17 @@ def graph_streets(
     groups: list[str] = []
     geoms: list[BaseGeometry | None] = []
     straight: list[tuple[int, int, int]] = []
-    for u, v, data in G.edges(data=True):
+    adjacency = G.adj
+    # Only the edges leaving a node in the box (a route's surroundings are a small part of a city graph).
+    edges = (
+        (u, v, data)
+        for u in nodes[inside].tolist()
+        for v, keyed in adjacency[u].items()
+        for data in keyed.values()
+    )
+    for u, v, data in edges:
         iu, iv = index[u], index[v]
-        if not (inside[iu] and inside[iv]):
+        if not inside[iv]:
             continue
         geom = data.get("geometry")
         if geom is None:
@@ -189,13 +210,15 @@ def graph_streets(
         at, start, end = (np.array(c) for c in zip(*straight))
         pairs = np.stack([xy[start], xy[end]], axis=1)  # (n, 2 points, 2)
         geoms_arr[at] = shapely.linestrings(pairs)
-    normal = shapely.normalize(geoms_arr)
-    keep = shapely.intersects(normal, area)
-    frame = pd.DataFrame({"name": names, "group": groups, "wkb": shapely.to_wkb(normal)})[keep]
+    keep = shapely.intersects(geoms_arr, area)
+    normal = shapely.normalize(geoms_arr[keep])
+    frame = pd.DataFrame(
+        {"name": np.array(names)[keep], "group": np.array(groups)[keep], "wkb": shapely.to_wkb(normal)}
+    )
     frame = frame.drop_duplicates("wkb")
     out = gpd.GeoDataFrame(
         frame[["name", "group"]].reset_index(drop=True),
-        geometry=shapely.from_wkb(frame["wkb"].to_numpy()),
+        geometry=normal[frame.index.to_numpy()],
         crs=4326,
     )
     return out.sort_values(["group", "name"], kind="stable").reset_index(drop=True)
@@ -221,7 +244,7 @@ def merged_streets(streets: gpd.GeoDataFrame, decimals: int = 5, simplify_m: flo
     """
     if streets.empty:
         return {}
-    utm = streets.estimate_utm_crs()
+    utm = utm_crs(streets.geometry)
     projected = streets.to_crs(utm)
     out: dict[str, list] = {}
     for group in STREET_GROUPS:
@@ -266,29 +289,33 @@ def street_labels(
     named = streets[streets["name"] != ""]
     if named.empty:
         return pd.DataFrame(columns=cols)
-    utm = named.estimate_utm_crs()
+    utm = utm_crs(named.geometry)
     projected = named.to_crs(utm)
     rank = {g: i for i, g in enumerate(STREET_GROUPS)}
-    rows_name, rows_group, points, ahead, behind = [], [], [], [], []
+    rows_name, rows_group, pieces = [], [], []
     for name, part in projected.groupby("name", sort=True):
         group = max(part["group"], key=rank.__getitem__)
         merged = shapely.line_merge(shapely.multilinestrings(part.geometry.to_numpy()))
         for piece in shapely.get_parts(merged):
-            length = piece.length
-            if length < min_length_m:
-                continue
-            count = max(1, int(length // spacing_m))
-            at = (np.arange(count) + 0.5) * (length / count)
-            for d in at:
-                rows_name.append(name)
-                rows_group.append(group)
-                points.append(piece.interpolate(d))
-                behind.append(piece.interpolate(max(0.0, d - LABEL_DIRECTION_M)))
-                ahead.append(piece.interpolate(min(length, d + LABEL_DIRECTION_M)))
-    if not points:
+            rows_name.append(name)
+            rows_group.append(group)
+            pieces.append(piece)
+    line = np.array(pieces + [None], dtype=object)[:-1]
+    length = shapely.length(line)
+    count = np.where(length < min_length_m, 0, np.maximum(1, length // spacing_m)).astype(int)
+    if count.sum() == 0:
         return pd.DataFrame(columns=cols)
+    which = np.repeat(np.arange(len(line)), count)  # one entry per label
+    nth = np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count)
+    at = (nth + 0.5) * (length[which] / count[which])
+    on = line[which]
+    points = shapely.line_interpolate_point(on, at)
+    behind = shapely.line_interpolate_point(on, np.maximum(0.0, at - LABEL_DIRECTION_M))
+    ahead = shapely.line_interpolate_point(on, np.minimum(length[which], at + LABEL_DIRECTION_M))
+    rows_name = np.array(rows_name, dtype=object)[which].tolist()
+    rows_group = np.array(rows_group, dtype=object)[which].tolist()
     # Angles on screen are angles in Web Mercator (conformal), the same at every zoom.
-    merc = gpd.GeoSeries(points + behind + ahead, crs=utm).to_crs(3857)
+    merc = gpd.GeoSeries(np.concatenate([points, behind, ahead]), crs=utm).to_crs(3857)
     n = len(points)
     start, end = merc.iloc[n : 2 * n], merc.iloc[2 * n :]
     dx = end.x.to_numpy() - start.x.to_numpy()
