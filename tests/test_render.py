@@ -626,3 +626,33 @@ def test_panel_opens_on_desktop_collapses_on_phone_and_prints_open(short_route, 
     assert (desktop, phone, printed, opened) == (True, False, True, True)
     assert "No census figures" in text and route.name in text
     assert log.errors == []
+
+
+def _mvt(*layer_names: str) -> bytes:
+    """Return a minimal vector tile: one empty layer per name (protobuf fields written by hand)."""
+
+    def field(number: int, payload: bytes) -> bytes:
+        assert len(payload) < 128  # one-byte length varint
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    return b"".join(field(3, field(1, name.encode())) for name in layer_names)
+
+
+def test_route_tiles_from_a_folder_keep_water_parks_and_streets(tmp_path):
+    import gzip
+
+    from routemap.network.tiles_pbf import layer_names
+    from routemap.render.basemap import route_tiles
+
+    line = LineString([(-118.2770, 34.0572), (-118.2760, 34.0575)])
+    n = 2**14
+    x = int((-118.2770 + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(34.0572))) / math.pi) / 2 * n)
+    (tmp_path / "14" / str(x)).mkdir(parents=True)
+    (tmp_path / "14" / str(x) / f"{y}.pbf").write_bytes(
+        gzip.compress(_mvt("water", "poi", "park", "transportation", "transportation_name"))
+    )
+    (tmp_path / "14" / str(x) / f"{y + 40}.pbf").write_bytes(_mvt("water"))  # 40 tiles (~80 km) away
+    tiles = route_tiles(tmp_path, [line], within_m=200)
+    assert list(tiles) == [f"14/{x}/{y}"]
+    assert layer_names(tiles[f"14/{x}/{y}"]) == ["water", "park", "transportation"]  # in the tile's order

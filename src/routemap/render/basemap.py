@@ -111,9 +111,10 @@ LABEL_MIN_LENGTH_M = 120.0
 #: Half the stretch of street whose direction turns the label (metres).
 LABEL_DIRECTION_M = 30.0
 
-#: Layer of the OpenMapTiles schema the page draws (names come from the graph, so
-#: ``transportation_name``, which doubles a tile's size, is left out).
-TILE_LAYERS = ("transportation",)
+#: Layers of the OpenMapTiles schema the page draws, when a tile has them: water and parks under the
+#: streets (the embedded corridor tiles carry streets only). Names come from the graph, so
+#: ``transportation_name``, which doubles a tile's size, is left out.
+TILE_LAYERS = ("water", "park", "transportation")
 
 #: Zoom the embedded vector tiles are read at (the corridor's only zoom).
 TILE_ZOOM = 14
@@ -373,8 +374,8 @@ def route_tiles(
     Returns
     -------
     dict
-        ``"z/x/y"`` (XYZ scheme, zoom :data:`TILE_ZOOM`) -> MVT bytes, sorted by key; tiles with none of
-        the layers are left out.
+        ``"z/x/y"`` (XYZ scheme, zoom :data:`TILE_ZOOM`) -> MVT bytes holding only :data:`TILE_LAYERS`,
+        sorted by key; tiles with none of the layers are left out.
     """
     area = route_area(lines, within_m).iloc[0]
     west, south, east, north = area.bounds

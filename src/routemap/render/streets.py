@@ -51,6 +51,13 @@ TILE_CLASS_GROUP = {
     "transit": "rail",
 }
 
+#: Fills of the tiles' area layers (OpenStreetMap Carto's water and park colors, a little transparent
+#: so the neighborhood shading below still reads).
+AREA_STYLES = {
+    "water": {"fill": True, "fillColor": "#aad3df", "fillOpacity": 0.85, "stroke": False, "weight": 0},
+    "park": {"fill": True, "fillColor": "#c8e6a0", "fillOpacity": 0.6, "stroke": False, "weight": 0},
+}
+
 #: Zoom levels the streets layer draws at: below 12 a 15-mile route is a thumbnail, tiles would be
 #: merged by the dozen for nothing; above 19 the z14 tiles are magnified 32 times.
 MIN_ZOOM, MAX_ZOOM = 12, 19
@@ -181,6 +188,8 @@ class StreetsLayer(Layer):
                 minZoom: {{ this.min_zoom }},
                 maxZoom: {{ this.max_zoom }},
                 vectorTileLayerStyles: {
+                    water: {{ this.area_styles.water|tojson }},
+                    park: {{ this.area_styles.park|tojson }},
                     transportation: function (p, zoom) {
                         var group = classGroup[p["class"]];
                         if (!group) { return []; }
@@ -261,6 +270,7 @@ class StreetsLayer(Layer):
         self.native_zoom = basemap.TILE_ZOOM
         self.min_zoom, self.max_zoom = MIN_ZOOM, MAX_ZOOM
         self.panes = PANE_Z
+        self.area_styles = AREA_STYLES
         self.streets_pane, self.labels_pane = STREETS_PANE, LABELS_PANE
 
     def render(self, **kwargs):
