@@ -58,6 +58,9 @@ AREA_STYLES = {
     "park": {"fill": True, "fillColor": "#c8e6a0", "fillOpacity": 0.6, "stroke": False, "weight": 0},
 }
 
+#: Credit for the embedded vector tiles (the corridor MBTiles' own attribution).
+TILE_ATTRIBUTION = "Street tiles &copy; OpenMapTiles"
+
 #: Zoom levels the streets layer draws at: below 12 a 15-mile route is a thumbnail, tiles would be
 #: merged by the dozen for nothing; above 19 the z14 tiles are magnified 32 times.
 MIN_ZOOM, MAX_ZOOM = 12, 19
@@ -176,6 +179,9 @@ class StreetsLayer(Layer):
                         });
                 }
             });
+            if (map.attributionControl) {
+                map.attributionControl.addAttribution({{ this.tile_attribution|tojson }});
+            }
             var empty = "data:application/x-protobuf;base64,";
             new Grid("{tile}", {
                 tile: function (d) {
@@ -271,6 +277,7 @@ class StreetsLayer(Layer):
         self.min_zoom, self.max_zoom = MIN_ZOOM, MAX_ZOOM
         self.panes = PANE_Z
         self.area_styles = AREA_STYLES
+        self.tile_attribution = TILE_ATTRIBUTION
         self.streets_pane, self.labels_pane = STREETS_PANE, LABELS_PANE
 
     def render(self, **kwargs):
