@@ -57,10 +57,20 @@ class PageLog:
     console_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    #: Chromium's console lines about a request this log blocked ("Failed to load resource"): the
+    #: blocking's doing, not the page's, so they are kept apart from ``console_errors``.
+    blocked_load_errors: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
         return self.page_errors + self.console_errors
+
+    @property
+    def blocked_hosts(self) -> set[str]:
+        """Return the hosts of the blocked requests."""
+        from urllib.parse import urlsplit
+
+        return {urlsplit(u).hostname or u[:20] for u in self.blocked}
 
 
 @contextlib.contextmanager
@@ -70,6 +80,7 @@ def offline_page(
     """Yield (playwright Page, PageLog) for ``html_path`` opened with every non-file request aborted.
 
     Dialogs (``alert``...) are recorded and dismissed; JavaScript errors and console errors recorded.
+    ``data:`` and ``blob:`` URLs (inside the page, not the network) are not routed by playwright.
     """
     from playwright.sync_api import sync_playwright
 
@@ -93,10 +104,17 @@ def offline_page(
 
             page.route("**/*", route)
             page.on("pageerror", lambda e: log.page_errors.append(str(e)))
-            page.on(
-                "console",
-                lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None,
-            )
+
+            def console(msg):
+                if msg.type != "error":
+                    return
+                url = (msg.location or {}).get("url", "")
+                if msg.text.startswith("Failed to load resource") and url in log.blocked:
+                    log.blocked_load_errors.append(f"{msg.text} {url}")
+                else:
+                    log.console_errors.append(msg.text)
+
+            page.on("console", console)
             page.on("dialog", dialog)
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             page.wait_for_timeout(settle_ms)

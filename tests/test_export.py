@@ -152,6 +152,23 @@ def test_png_is_written_and_not_blank(long_route, la_neighborhoods, tmp_path):
     assert blue.sum() > 2000
 
 
+def test_png_draws_grey_streets_under_the_route(long_route, tmp_path):
+    route, _ = long_route
+    with_streets, without = tmp_path / "streets.png", tmp_path / "bare.png"
+    write_png(route, with_streets, dpi=80)
+    write_png(route, without, dpi=80, streets=False)
+    a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (with_streets, without))
+    assert a.shape == b.shape
+    changed = np.abs(a - b).sum(axis=2) > 30
+    # Over a white page the street base covers a good part of the frame...
+    assert changed.mean() > 0.03, f"only {changed.mean():.1%} of the pixels changed"
+    # ...and what it adds is grey (the street classes' colors), not the route's blue or a color cast.
+    px = a[changed]
+    spread = px.max(axis=1) - px.min(axis=1)
+    assert (spread < 40).mean() > 0.8
+    assert (px.mean(axis=1) < 235).mean() > 0.8  # darker than the white page
+
+
 def test_png_without_backdrop_prints_dollar_names_as_text(short_route, la_graph, tmp_path):
     route, nodes = short_route
     # "$\\frac$" is invalid mathtext: matplotlib would raise if it parsed names as math.

@@ -369,7 +369,7 @@ def run_spec(
         with atomic_write(tmp / "comparison.md") as fh:
             fh.write(table_markdown(table))
         routes = _write_variants(jobs, results, tmp / "variants", offline)
-        _write_comparison_map(routes, tmp / "comparison.html", offline=offline)
+        _write_comparison_map(routes, tmp / "comparison.html", offline=offline, table=table)
     return table
 
 
@@ -436,13 +436,18 @@ def table_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_comparison_map(routes: list[Any], path: Path, offline: bool) -> None:
+def _write_comparison_map(
+    routes: list[Any], path: Path, offline: bool, table: pd.DataFrame | None = None
+) -> None:
     from routemap.demographics import neighborhood_demographics
     from routemap.render import render_map, save_map
 
     if routes:
         layer = neighborhood_demographics()
-        save_map(render_map(routes, neighborhoods=layer, title="Route comparison", offline=offline), path)
+        m = render_map(
+            routes, neighborhoods=layer, title="Route comparison", offline=offline, comparison=table
+        )
+        save_map(m, path)  # the offline street basemap comes with render_map; the panel shows the table
     else:
         with atomic_write(path) as fh:
             fh.write("<!doctype html><p>No variant produced a route.</p>\n")

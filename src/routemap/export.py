@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import gpxpy.gpx
+import numpy as np
 import shapely
 from shapely.geometry import Point
 
@@ -30,6 +31,22 @@ ATTRIBUTION = (
     "Streets: (c) OpenStreetMap contributors, ODbL. Neighborhoods: Los Angeles Times, Mapping L.A. "
     "Demographics: U.S. Census Bureau."
 )
+
+#: The route's color in the PNG (the HTML map's first route color).
+ROUTE_COLOR = "#1f4fbf"
+
+#: Street line width in points per CSS pixel of the HTML style at zoom 15: a letter-size page shows a
+#: 15-mile route at about zoom 13, where the HTML draws streets about a quarter as wide.
+PNG_STREET_WIDTH_PT = 0.25
+
+#: Street groups whose names are printed (smaller streets' names would be unreadable at page scale).
+PNG_LABELLED_GROUPS = ("motorway", "primary", "secondary")
+
+#: Distance between two printed names of one street (metres): about 2 inches on a letter page.
+PNG_LABEL_SPACING_M = 1800.0
+
+#: Street classes in the legend: (group, label).
+PNG_LEGEND_STREETS = (("primary", "Main street"), ("minor", "Street"), ("path", "Path"))
 
 
 # -- pure builders ------------------------------------------------------------------------------
@@ -206,7 +223,9 @@ def write_png(
     dpi : int
         Resolution.
     streets : bool
-        Draw the route graph's streets near the route as a light backdrop.
+        Draw the street base under the route: the route graph's streets near it, styled by class like
+        the HTML map's "Streets (offline)" layer (main streets wider and darker), with the names of the
+        main streets; a legend names the route, the markers and the street classes.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -231,14 +250,14 @@ def write_png(
     if neighborhoods is not None:
         _draw_neighborhoods(ax, neighborhoods, utm, metric, route.geometry)
     if streets:
-        _draw_streets(ax, route.graph, utm, (minx - pad, miny - pad, maxx + pad, maxy + pad))
-    line_utm.plot(ax=ax, color="#1f4fbf", linewidth=2.6, zorder=5)
+        _draw_streets(ax, route.graph, route.geometry, utm, fig.dpi)
+    line_utm.plot(ax=ax, color=ROUTE_COLOR, linewidth=2.6, zorder=5)
 
     markers = route.mile_markers(unit)
     if len(markers):
         pts = markers.to_crs(utm)
         ax.scatter(
-            pts.geometry.x, pts.geometry.y, s=90, c="white", edgecolors="#1f4fbf", linewidths=1.5, zorder=6
+            pts.geometry.x, pts.geometry.y, s=90, c="white", edgecolors=ROUTE_COLOR, linewidths=1.5, zorder=6
         )
         for x, y, label in zip(pts.geometry.x, pts.geometry.y, pts["label"]):
             ax.annotate(label, (x, y), ha="center", va="center", fontsize=6, zorder=7, fontweight="bold")
@@ -272,6 +291,7 @@ def write_png(
                 parse_math=False,
             )
 
+    _draw_legend(ax, unit, streets)
     length = f"{route.length_m / UNIT_M[unit]:.2f} {unit}"
     text = title if title is not None else f"{route.name} ({length})"
     fig.suptitle(text, fontsize=14, y=0.97, parse_math=False)
@@ -327,14 +347,99 @@ def _draw_neighborhoods(ax: Axes, neighborhoods: gpd.GeoDataFrame, utm, metric: 
         )
 
 
-def _draw_streets(ax: Axes, G: nx.MultiDiGraph, utm, bounds) -> None:
-    import osmnx as ox
+def _draw_streets(ax: Axes, G: nx.MultiDiGraph, line, utm, dpi: float) -> None:
+    """Draw the graph's streets around ``line`` by class, and the main streets' names, inside the axes."""
+    from routemap.render.basemap import STREET_GROUPS, graph_streets, street_labels
 
-    box = gpd.GeoSeries([shapely.box(*bounds)], crs=utm).to_crs(4326).iloc[0]
-    minx, miny, maxx, maxy = box.bounds
-    keep = [n for n, d in G.nodes(data=True) if minx <= d["x"] <= maxx and miny <= d["y"] <= maxy]
-    sub = G.subgraph(keep)
-    if sub.number_of_edges() == 0:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    view = gpd.GeoSeries([shapely.box(x0, y0, x1, y1)], crs=utm).to_crs(4326).iloc[0]
+    reach = max(x1 - x0, y1 - y0)  # everything in the frame: the corners are this close to the route
+    streets = graph_streets(G, [line], within_m=reach)
+    streets = streets[shapely.intersects(streets.geometry.to_numpy(), view)]
+    if streets.empty:
         return
-    edges = ox.graph_to_gdfs(sub, nodes=False, fill_edge_geometry=True)
-    edges.geometry.to_crs(utm).plot(ax=ax, color="#c8c8c8", linewidth=0.4, zorder=3)
+    from matplotlib.collections import LineCollection
+
+    projected = streets.to_crs(utm)
+    for z, (group, style) in enumerate(STREET_GROUPS.items()):
+        part = projected.geometry[projected["group"].to_numpy() == group].to_numpy()
+        if len(part) == 0:
+            continue
+        # One LineCollection per class: geopandas' plot redraws the whole figure on every call.
+        xy = shapely.get_coordinates(part)
+        segments = np.split(xy, np.cumsum(shapely.get_num_coordinates(part))[:-1])
+        ax.add_collection(
+            LineCollection(
+                segments,
+                colors=style["color"],
+                linewidths=float(style["width_z15"]) * PNG_STREET_WIDTH_PT,
+                linestyles=(0, (3, 2)) if style["dash"] else "solid",
+                alpha=0.85,
+                zorder=3 + z / 100,
+            ),
+            autolim=False,
+        )
+    main = streets[streets["group"].isin(PNG_LABELLED_GROUPS)]
+    labels = street_labels(main, spacing_m=PNG_LABEL_SPACING_M, min_length_m=PNG_LABEL_SPACING_M / 3)
+    if labels.empty:
+        return
+    pts = gpd.GeoSeries(gpd.points_from_xy(labels["lon"], labels["lat"]), crs=4326).to_crs(utm)
+    for pt, name, angle in zip(pts, labels["name"], labels["angle"]):
+        if x0 < pt.x < x1 and y0 < pt.y < y1:
+            ax.text(
+                pt.x,
+                pt.y,
+                name,
+                rotation=-float(angle),  # clockwise on screen -> matplotlib's counter-clockwise
+                rotation_mode="anchor",
+                ha="center",
+                va="center",
+                fontsize=4.5,
+                color="#333333",
+                zorder=4,
+                parse_math=False,
+                path_effects=[_halo()],
+            )
+
+
+def _halo():
+    from matplotlib import patheffects
+
+    return patheffects.withStroke(linewidth=1.6, foreground="white", alpha=0.85)
+
+
+def _draw_legend(ax: Axes, unit: str, streets: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    from routemap.render.basemap import STREET_GROUPS
+
+    handles = [
+        Line2D([], [], color=ROUTE_COLOR, linewidth=2.6, label="Route"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=8,
+            markerfacecolor="white",
+            markeredgecolor=ROUTE_COLOR,
+            label="Every mile" if unit == "mi" else "Every km",
+        ),
+        Line2D([], [], marker="s", linestyle="", markersize=7, color="#138a36", label="Start"),
+        Line2D([], [], marker="s", linestyle="", markersize=7, color="#b00020", label="Finish"),
+    ]
+    if streets:
+        for group, label in PNG_LEGEND_STREETS:
+            style = STREET_GROUPS[group]
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=style["color"],
+                    label=label,
+                    linewidth=float(style["width_z15"]) * PNG_STREET_WIDTH_PT * 1.5,
+                    linestyle=(0, (3, 2)) if style["dash"] else "-",
+                )
+            )
+    ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9).set_zorder(10)

@@ -178,7 +178,13 @@ def write_route_outputs(
 
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
-        m = render_map(route, neighborhoods=neighborhoods, title=title or route.name, offline=offline)
+        m = render_map(
+            route,
+            neighborhoods=neighborhoods,
+            title=title or route.name,
+            offline=offline,
+            demographics=demographics,  # the summary panel's figures
+        )
         save_map(m, tmp / "route.html")
         write_gpx(route, tmp / "route.gpx")
         write_geojson(route, tmp / "route.geojson")

@@ -106,6 +106,37 @@ class Attribution(MacroElement):
         self.texts = list(texts)
 
 
+class ZoomFillOpacity(MacroElement):
+    """Fade the parent layer's fill as the map zooms in (``opacities``: [min zoom, fill opacity], ascending).
+
+    Shading that helps the overview hides the streets and their names close up.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (layer, steps) {
+            function fade() {
+                var map = layer._map;
+                if (!map) { return; }
+                var z = map.getZoom(), opacity = steps[0][1];
+                steps.forEach(function (s) { if (z >= s[0]) { opacity = s[1]; } });
+                layer.setStyle({fillOpacity: opacity});
+            }
+            layer.on("add", fade);
+            {{ this._parent._parent.get_name() }}.on("zoomend", fade);
+            {{ this._parent._parent.get_name() }}.whenReady(fade);
+        })({{ this._parent.get_name() }}, {{ this.opacities|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, opacities: list[tuple[int, float]]):
+        super().__init__()
+        self._name = "ZoomFillOpacity"
+        self.opacities = [list(o) for o in opacities]
+
+
 #: CSS for routemap's controls and markers, plain (no icon fonts, so it works offline).
 CSS = """
 <style>

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
+import pandas as pd
 from branca.element import Element
 from folium.plugins import PolyLineTextPath
 from folium.utilities import JsCode
@@ -16,8 +17,11 @@ from folium.utilities import JsCode
 from routemap._files import atomic_write
 from routemap.errors import OfflineError, RoutemapError
 from routemap.render import layers
-from routemap.render.elements import CSS, Attribution, BindContent, HtmlControl, escape_html
+from routemap.render.basemap import BASEMAP_WITHIN_M
+from routemap.render.elements import CSS, Attribution, BindContent, HtmlControl, ZoomFillOpacity, escape_html
 from routemap.render.offline import external_assets, inline_assets
+from routemap.render.panel import PanelControl, comparison_panel_html, route_panel_html
+from routemap.render.streets import AREAS_PANE, PANE_Z, streets_layer
 
 if TYPE_CHECKING:
     from routemap.route.model import Route
@@ -30,9 +34,18 @@ DEFAULT_ATTRIBUTION = (
 )
 
 OFFLINE_NOTE = (
+    "<b>Offline copy.</b> Streets and street names are drawn from data inside this file; the "
+    "OpenStreetMap background tiles appear only with internet."
+)
+
+OFFLINE_NOTE_NO_STREETS = (
     "<b>Offline copy.</b> The base map (streets and labels under the route) needs internet and is "
     "not included; the route, markers and neighborhoods are all here."
 )
+
+#: Neighborhood fill opacity from each zoom on: strong on the overview, faint close up where the
+#: streets and their names matter more than the shading.
+NEIGHBORHOOD_FILL = ((0, 0.55), (14, 0.4), (15, 0.25))
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}")
 
@@ -74,6 +87,11 @@ def render_map(
     attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
     arrows: bool = True,
     height: str = "100%",
+    basemap: bool = True,
+    basemap_within_m: float = BASEMAP_WITHIN_M,
+    demographics: Any | None = None,
+    panel: bool = True,
+    comparison: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Return a folium map of one or several routes over neighborhoods shaded by a metric.
 
@@ -81,6 +99,12 @@ def render_map(
     start and finish markers, and each stop with a popup naming the mile it is reached. Neighborhoods
     near the routes are shaded by ``metric`` with a legend, tooltips give their key figures, and those
     a route passes through are outlined. Every user-supplied text is HTML-escaped.
+
+    The offline street basemap ("Streets (offline)", a checkbox overlay above the OpenStreetMap tiles)
+    is drawn from data inside the page: the vector tiles the route's graph was built from, else the
+    graph's own streets near the route; street names show from zoom 15. A summary panel gives the
+    length and target, the stops with their mile, the neighborhoods in order with their miles and the
+    people near the route (or, with ``comparison``, the comparison table).
 
     Parameters
     ----------
@@ -94,8 +118,8 @@ def render_map(
     title : str, optional
         Shown at the top of the map and as the page title; the route name(s) by default.
     offline : bool
-        Inline Leaflet and every asset so that the saved HTML draws with no internet; base tiles are
-        then left out and a note on the map says so.
+        Inline Leaflet and every asset so that the saved HTML draws with no internet (the online base
+        tiles stay underneath, for when there is internet); a note on the map says so.
     unit : {"mi", "km"}
         Distance markers every mile or every kilometre.
     metric_label : str, optional
@@ -114,6 +138,17 @@ def render_map(
         Draw direction arrows along the routes.
     height : str
         CSS height of the map.
+    basemap : bool
+        Add the "Streets (offline)" overlay.
+    basemap_within_m : float
+        How far around the routes the offline streets reach (metres).
+    demographics : RouteDemographics, optional
+        The first route's figures (from :func:`routemap.route_demographics`) for the summary panel; the
+        panel says no census figures are available without them.
+    panel : bool
+        Add the summary panel.
+    comparison : pandas.DataFrame, optional
+        A comparison table (one row per route) shown in the panel instead of one route's figures.
 
     Returns
     -------
@@ -134,13 +169,15 @@ def render_map(
     palette = _check_colors(colors if colors is not None else layers.ROUTE_COLORS)
     title = title if title is not None else " / ".join(r.name for r in route_list)
 
-    m = folium.Map(tiles=None if offline else tiles, height=height, control_scale=True)
+    m = folium.Map(tiles=tiles, height=height, control_scale=True, max_zoom=19)
     m.get_root().title = escape_html(title)
     m.get_root().header.add_child(Element(CSS), name="routemap_css")
 
     lines = [r.geometry for r in route_list]
     if neighborhoods is not None:
         _add_neighborhoods(m, neighborhoods, lines, metric, metric_label, neighborhoods_within_m, simplify_m)
+    if basemap and getattr(route_list[0], "graph", None) is not None:
+        streets_layer(route_list[0].graph, lines, basemap_within_m).add_to(m)
 
     names: list[str] = []
     lengths: list[str] = []
@@ -164,8 +201,18 @@ def render_map(
     )
     if len(route_list) > 1:
         m.add_child(HtmlControl(layers.routes_legend_html(names, used, lengths), position="bottomright"))
+    if panel:
+        content = (
+            comparison_panel_html(comparison)
+            if comparison is not None
+            else route_panel_html(route_list[0], demographics, metric, unit)
+        )
+        minx, miny, maxx, maxy = gpd.GeoSeries(lines).total_bounds
+        bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+        m.add_child(PanelControl(content, wide=comparison is not None, bounds=bounds))
     if offline:
-        m.add_child(HtmlControl(OFFLINE_NOTE, position="bottomleft", css_class="routemap-note"))
+        note = OFFLINE_NOTE if basemap else OFFLINE_NOTE_NO_STREETS
+        m.add_child(HtmlControl(note, position="bottomleft", css_class="routemap-note"))
     m.add_child(Attribution(list(attribution)))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
@@ -274,16 +321,25 @@ def _add_neighborhoods(
             "weight": 2.5 if on else 0.6,
         }
 
-    folium.GeoJson(
+    layer = folium.GeoJson(
         data.__geo_interface__,
         name=escape_html(f"Neighborhoods: {label}"),
         style_function=style,
         on_each_feature=_ON_EACH_NEIGHBORHOOD,
         smooth_factor=0.5,
-    ).add_to(m)
+        pane=_areas_pane(m),
+    )
+    layer.add_child(ZoomFillOpacity(list(NEIGHBORHOOD_FILL)))
+    layer.add_to(m)
     m.add_child(
         HtmlControl(layers.choropleth_legend_html(colormap, metric, label, unit_text), position="bottomright")
     )
+
+
+def _areas_pane(m: folium.Map) -> str:
+    """Return the pane neighborhoods go in (below the offline streets), creating it once."""
+    folium.map.CustomPane(AREAS_PANE, z_index=PANE_Z[AREAS_PANE], pointer_events=True).add_to(m)
+    return AREAS_PANE
 
 
 def save_map(m: folium.Map, path: str | os.PathLike) -> None:
