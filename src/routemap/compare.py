@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from routemap._files import atomic_dir, atomic_write
 from routemap.errors import RoutemapError, SpecError
 from routemap.pipeline import people_figures
+from routemap import settings
 from routemap.settings import METERS_PER_MILE
 
 #: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
@@ -232,7 +233,12 @@ def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
     return row
 
 
-def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: float = 400.0) -> pd.DataFrame:
+def compare_routes(
+    routes: Iterable[Any],
+    layer: Any | None = None,
+    buffer_m: float = settings.ROUTE_BUFFER_M,
+    tracts: Any | None = None,
+) -> pd.DataFrame:
     """Return one row per route: how they differ.
 
     Columns: ``name``, ``profile``, ``length_mi``, ``length_km``, ``target_mi``, ``deviation_pct``,
@@ -248,13 +254,16 @@ def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: fl
         Neighborhood demographics (:func:`routemap.neighborhood_demographics`); default the embedded LA layer.
     buffer_m : float
         The distance from the route within which people are counted.
+    tracts : GeoDataFrame or path, optional
+        Census tracts for the people near each route; default the embedded LA tracts. Where no tract
+        reaches a route its people columns are empty (unknown), not 0.
     """
     from routemap.demographics import neighborhood_demographics, route_demographics
 
     routes = list(routes)
     if layer is None:
         layer = neighborhood_demographics()
-    rows = [route_row(r, route_demographics(r, layer=layer, buffer_m=buffer_m)) for r in routes]
+    rows = [route_row(r, route_demographics(r, layer=layer, buffer_m=buffer_m, tracts=tracts)) for r in routes]
     return pd.DataFrame(rows)
 
 
