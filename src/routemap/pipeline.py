@@ -148,7 +148,11 @@ def network_for_stops(
     if osm is not None:
         bbox = None
         # Issue 16 plugs in here: the bbox a route of the target length through the stops can reach.
-        if Path(osm).is_file() and Path(osm).stat().st_size > BBOX_LOAD_MIN_BYTES and len(points) == len(stops):
+        if (
+            Path(osm).is_file()
+            and Path(osm).stat().st_size > BBOX_LOAD_MIN_BYTES
+            and len(points) == len(stops)
+        ):
             from routemap.route import parse_length
 
             bbox = reach_bbox(points, None if target is None else parse_length(target))
@@ -287,7 +291,9 @@ def data_sources(
         return sources
     if demographics.neighborhoods_covered:
         path = _layer_path(neighborhoods, data.embedded_neighborhoods())
-        credit = ATTRIBUTION["neighborhoods"] if neighborhoods is None else f"neighborhoods: {path or 'given'}"
+        credit = (
+            ATTRIBUTION["neighborhoods"] if neighborhoods is None else f"neighborhoods: {path or 'given'}"
+        )
         sources.append({"role": "neighborhoods", "path": path, "attribution": credit})
     if demographics.census_covered:
         path = _layer_path(tracts, data.embedded_tracts())
@@ -300,9 +306,15 @@ def map_attribution(demographics: Any | None, *, neighborhoods: Any = None, trac
     """Return the map's credits: OpenStreetMap, and each demographic layer that covers the route."""
     credits = [settings.MAP_ATTRIBUTION["osm"]]
     if demographics is not None and demographics.neighborhoods_covered:
-        credits.append(settings.MAP_ATTRIBUTION["neighborhoods"] if neighborhoods is None else "Neighborhoods: user layer")
+        credits.append(
+            settings.MAP_ATTRIBUTION["neighborhoods"]
+            if neighborhoods is None
+            else "Neighborhoods: user layer"
+        )
     if demographics is not None and demographics.census_covered:
-        credits.append(settings.MAP_ATTRIBUTION["census"] if tracts is None else "Demographics: user census layer")
+        credits.append(
+            settings.MAP_ATTRIBUTION["census"] if tracts is None else "Demographics: user census layer"
+        )
     return credits
 
 
@@ -552,7 +564,6 @@ def plan_and_write(
             analyse_and_write(alt, tmp / f"alt-{i}", **options)
         if len(routes) > 1:
             from routemap.compare import compare_routes
-
             from routemap.demographics import neighborhood_demographics
 
             layer = neighborhood_demographics(neighborhoods, tracts)

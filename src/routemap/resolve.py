@@ -88,7 +88,12 @@ class DefaultResolver:
             df = self._places()
             if not len(df):
                 return None
-            return (float(df["lon"].min()), float(df["lat"].min()), float(df["lon"].max()), float(df["lat"].max()))
+            return (
+                float(df["lon"].min()),
+                float(df["lat"].min()),
+                float(df["lon"].max()),
+                float(df["lat"].max()),
+            )
         try:
             from routemap.demographics import load_neighborhoods
         except ImportError:

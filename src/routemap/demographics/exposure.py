@@ -278,4 +278,3 @@ def _reaches(layer: gpd.GeoDataFrame, shapes: gpd.GeoSeries) -> bool:
         return False
     hits = layer.sindex.query(shapes.to_crs(layer.crs).values, predicate="intersects")
     return bool(hits.size)
-
