@@ -318,6 +318,11 @@ def map_attribution(demographics: Any | None, *, neighborhoods: Any = None, trac
     return credits
 
 
+def file_attribution(sources: list[dict[str, Any]]) -> str:
+    """Return one line crediting ``sources`` (as :func:`data_sources` gives them) for GPX and GeoJSON."""
+    return " ".join(f"{s['role'].capitalize()}: {s['attribution']}." for s in sources)
+
+
 def _turns(route: Any) -> int | None:
     turns = getattr(route, "turns", None)  # Route.turns arrives with the turn-cost work (issue 13)
     return None if turns is None else int(turns)
@@ -443,10 +448,11 @@ def write_route_outputs(
                 attribution=list(attribution),
             )
             save_map(m, tmp / "route.html")
+        credit = file_attribution(summary["sources"])
         if "route.gpx" in files:
-            write_gpx(route, tmp / "route.gpx", unit=unit)
+            write_gpx(route, tmp / "route.gpx", unit=unit, attribution=credit)
         if "route.geojson" in files:
-            write_geojson(route, tmp / "route.geojson", unit=unit)
+            write_geojson(route, tmp / "route.geojson", unit=unit, attribution=credit)
         if "cues.csv" in files:
             write_cue_sheet(route, tmp / "cues.csv")
         if "summary.json" in files:
