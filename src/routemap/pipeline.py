@@ -168,11 +168,10 @@ def network_for_stops(
         return G
     if offline:
         lat, lon = outside[0]
-        swap = f"; did you mean {lon},{lat} (latitude first)?" if inside((lon, lat)) else ""
         raise OfflineError(
             f"stop {lat:.5f},{lon:.5f} lies outside the embedded LA corridor "
             f"(lon {west:.3f} to {east:.3f}, lat {south:.3f} to {north:.3f}); pass --osm FILE with an "
-            f"extract that covers it, or --online{swap}"
+            f"extract that covers it, or --online"
         )
     import osmnx as ox
 

@@ -224,6 +224,9 @@ def split_intersection(text: str) -> tuple[str, str] | None:
 #: default (the embedded gazetteer and neighborhoods where they cover the network, then online geocoding).
 Resolver = Callable[[str, tuple[float, float, float, float]], Stop]
 
+#: A named way no longer than this across is a place to meet (a square, a passage), not a street to
+#: locate along: its name alone resolves to its middle node.
+PLACE_WAY_MAX_M = 300.0
 #: How many names of the network a typo's message suggests.
 NETWORK_SUGGESTIONS = 3
 #: How many suggestions a message lists at most.
@@ -349,10 +352,28 @@ def _named_stop(cg: CompiledGraph, text: str, max_snap_m: float, resolver: Resol
     try:
         found = resolver(text, network_bbox(cg))
     except UnknownPlaceError as exc:
+        way = _short_way_node(cg, text)
+        if way is not None:  # a square or passage of the network's own: a place to meet
+            return ResolvedStop(text, "place", float(cg.lat[way]), float(cg.lon[way]), np.array([way]), 0.0)
         raise _unknown_name(cg, text, exc) from None
     if found.area is not None:
         return _area_stop(cg, found.name, found.area)
     return _stop_object(cg, Stop(found.name, found.lat, found.lon, kind=found.kind or "place"), max_snap_m)
+
+
+def _short_way_node(cg: CompiledGraph, text: str) -> int | None:
+    """Return the middle node of the way named exactly ``text`` when it spans at most
+    :data:`PLACE_WAY_MAX_M` (a square, a passage); None for a long street or no such way."""
+    nodes = street_nodes(street_index(cg), text)
+    found = np.array(sorted(nodes[0]), dtype=np.int64) if nodes else np.zeros(0, np.int64)
+    if not len(found) or not cg.through[found].any():
+        return None
+    x, y = cg.ux[found], cg.uy[found]
+    if max(np.ptp(x), np.ptp(y)) > PLACE_WAY_MAX_M:
+        return None
+    found = found[cg.through[found]]
+    d = np.hypot(cg.ux[found] - x.mean(), cg.uy[found] - y.mean())
+    return int(found[np.lexsort((found, np.round(d, 3)))[0]])
 
 
 def network_names(cg: CompiledGraph) -> list[str]:
