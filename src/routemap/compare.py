@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from routemap import settings
 from routemap._files import atomic_dir, atomic_write
 from routemap.errors import RoutemapError, SpecError
-from routemap.pipeline import people_figures
 from routemap.settings import METERS_PER_MILE
+from routemap.summary import people_figures
 
 #: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
 STREET_CLASSES = {
@@ -88,7 +88,7 @@ class Spec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
-    defaults: Defaults = Field(default_factory=Defaults)
+    defaults: Defaults = Field(default_factory=lambda: Defaults.model_validate({}))
     variants: list[Variant] = Field(min_length=1)
 
 
@@ -170,9 +170,9 @@ def load_spec(path: str | Path) -> tuple[Spec, list[VariantJob]]:
         stops = v.stops if v.stops is not None else d.stops
         target = v.target if v.target is not None else d.target
         if not stops or (len(stops) < 2 and target is None):
-            node = _node_at(root, ["variants", i])
+            line = _node_at(root, ["variants", i]).start_mark.line + 1 if root is not None else 1
             raise SpecError(
-                f"{path}:{node.start_mark.line + 1}: field variants.{i}.stops: variant {v.name!r} needs at "
+                f"{path}:{line}: field variants.{i}.stops: variant {v.name!r} needs at "
                 "least two stops, or one stop and a target (a loop), here or in defaults"
             )
         jobs.append(

@@ -87,7 +87,7 @@ class RouteDemographics:
             return value
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+            return [{str(k): clean(v) for k, v in row.items()} for row in df.to_dict("records")]
 
         return {
             "route_length_m": clean(self.route_length_m),
