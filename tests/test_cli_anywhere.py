@@ -286,3 +286,48 @@ def test_out_and_back_flag(helsinki_pbf, tmp_path):
     assert main([*args, "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert abs(summary["length_m"] - 4000) <= 40
+
+
+# -- issue 13 wiring: alternatives, objective ------------------------------------------------------------
+def test_alternatives_write_alt_folders_and_a_table(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import routemap.route
+    from routemap.route import plan_route
+
+    if not hasattr(routemap.route, "plan_routes"):  # stand in for issue 13's plan_routes until it lands
+
+        def plan_routes(G, stops, target_length=None, k=3, **options):
+            return [plan_route(G, stops, target_length, **options) for _ in range(k)]
+
+        monkeypatch.setattr(routemap.route, "plan_routes", plan_routes, raising=False)
+    out = tmp_path / "alts"
+    args = ["route", "--stop", "MacArthur Park", "--stop", "Chinatown Central Plaza", "--target", "5km"]
+    assert main([*args, "--alternatives", "2", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} >= ROUTE_FILES
+    assert {p.name for p in (out / "alt-2").iterdir()} >= ROUTE_FILES
+    table = pd.read_csv(out / "alternatives.csv")
+    assert len(table) == 2
+    best = json.loads((out / "summary.json").read_text())
+    assert table["length_km"].iloc[0] == pytest.approx(best["length_km"], abs=1e-3)
+    for key in ("objective", "turns", "turns_per_mile"):
+        assert key in best
+
+
+def test_reach_objective_is_refused_in_one_line_until_the_planner_has_it(tmp_path, capsys):
+    from routemap.pipeline import planner_supports
+
+    if planner_supports("objective"):
+        pytest.skip("this build's planner has the reach objective (issue 13)")
+    err = bad(
+        tmp_path, capsys, ["route", "--stop", "MacArthur Park", "--stop", "Chinatown", "--objective", "reach"]
+    )
+    assert "--objective" in err
+
+
+def test_network_info_defaults_to_the_data_route_plans_on(capsys):
+    from routemap.data import embedded_corridor_tiles
+
+    assert main(["network", "info"]) == 0
+    text = capsys.readouterr().out
+    assert embedded_corridor_tiles().name in text
