@@ -67,7 +67,7 @@ def _cdn_option() -> bool:
 
 
 def _units_option() -> str:
-    return typer.Option(settings.DEFAULT_UNIT, "--units", "-u", help=UNITS_HELP)
+    return typer.Option(settings.DEFAULT_UNIT, "--units", "-u", metavar="mi|km", help=UNITS_HELP)
 
 
 @app.callback()
@@ -144,6 +144,7 @@ def route_cmd(
         ...,
         "--stop",
         "-s",
+        metavar="STOP",
         help='A stop; repeat the option for each, in order: --stop A --stop B --stop C. A stop is "lat,lon" '
         '(latitude first), "Street A & Street B", a place or a neighborhood name. One --stop with '
         "--target makes a loop back to it.",
@@ -153,6 +154,7 @@ def route_cmd(
         ...,
         "--out",
         "-o",
+        metavar="DIR",
         help="Folder for route.html, route.gpx, route.geojson, cues.csv, summary.json (created; files in it "
         "are replaced only when everything succeeded).",
     ),
@@ -160,10 +162,13 @@ def route_cmd(
         None,
         "--target",
         "-t",
+        metavar="LENGTH",
         help='Target length with a unit: "15mi", "24km", "24000m"; a bare number is metres (at least 100). '
         "Default: the best route through the stops, whatever its length.",
     ),
-    profile: str = typer.Option("run", "--profile", "-p", help="run, march or shortest."),
+    profile: str = typer.Option(
+        "run", "--profile", "-p", metavar="run|march|shortest", help="The routing profile."
+    ),
     tolerance: float = typer.Option(
         settings.LENGTH_TOLERANCE, help="Allowed relative deviation from the target (0.01 = 1%)."
     ),
@@ -189,9 +194,11 @@ def route_cmd(
         "-k",
         help="Plan up to K different routes: alt-2/ ... alt-K/ and alternatives.csv.",
     ),
-    osm: Path | None = typer.Option(None, "--osm", help=OSM_HELP),
-    neighborhoods: Path | None = typer.Option(None, "--neighborhoods", help=NEIGHBORHOODS_HELP),
-    tracts: Path | None = typer.Option(None, "--tracts", help=TRACTS_HELP),
+    osm: Path | None = typer.Option(None, "--osm", metavar="FILE", help=OSM_HELP),
+    neighborhoods: Path | None = typer.Option(
+        None, "--neighborhoods", metavar="FILE", help=NEIGHBORHOODS_HELP
+    ),
+    tracts: Path | None = typer.Option(None, "--tracts", metavar="FILE", help=TRACTS_HELP),
     offline: bool = _offline_option(),
     cdn: bool = _cdn_option(),
     units: str = _units_option(),
@@ -346,12 +353,29 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _click_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """Return (usage error types, other click error types) of click and of typer's vendored click."""
+    import click
+
+    usage: list[type[Exception]] = [click.exceptions.UsageError]
+    other: list[type[Exception]] = [click.exceptions.ClickException]
+    try:  # typer >= 0.20 parses with its own copy of click
+        from typer._click import exceptions as vendored
+    except ImportError:
+        pass
+    else:
+        usage.append(vendored.UsageError)
+        other.append(vendored.ClickException)
+    return tuple(usage), tuple(other)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code: 0, or 1 with one line on stderr for any failure."""
     import click
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    usage_errors, click_errors = _click_errors()
     try:
         app(args=args, standalone_mode=False)
     except RoutemapError as exc:
@@ -361,12 +385,15 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.UsageError as exc:  # an unknown flag, a missing or bad value
-        return _fail(f"{exc.format_message()} (--help lists the options)")
-    except click.exceptions.ClickException as exc:
-        return _fail(exc.format_message())
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        return int(exc.exit_code)
+    except usage_errors as exc:  # an unknown flag, a missing or bad value
+        if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None) is not None:
+            console.print(exc.ctx.get_help(), highlight=False)  # type: ignore[attr-defined]
+            return 0
+        return _fail(f"{exc.format_message()} (--help lists the options)")  # type: ignore[attr-defined]
+    except click_errors as exc:
+        return _fail(exc.format_message())  # type: ignore[attr-defined]
     except Exception as exc:  # a bug: still one line; --debug shows where
         if debug:
             raise
