@@ -207,3 +207,10 @@ def test_swapped_coordinates_are_spotted(helsinki_compiled):
     with pytest.raises(StopTooFarError) as info:
         resolve_stop(helsinki_compiled, (-33.9, 151.2))  # Sydney: far either way round, no hint
     assert "latitude first" not in str(info.value)
+
+
+def test_online_typo_still_gets_suggestions_from_the_data(la_compiled, local_nominatim):
+    local_nominatim.expect_request("/search").respond_with_json([])
+    with pytest.raises(UnknownPlaceError, match="geocoding found no place") as info:
+        resolve_stop(la_compiled, "MacArthur Prak", online=True)
+    assert "MacArthur Park" in info.value.suggestions

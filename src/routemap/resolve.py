@@ -71,7 +71,10 @@ class DefaultResolver:
         if area is not None:
             return Stop(area[0], area=area[1], kind="area")
         if self.online:
-            return geocode(name)
+            try:
+                return geocode(name)
+            except UnknownPlaceError as exc:  # keep the local layers' suggestions for a typo
+                raise UnknownPlaceError(str(exc), [*suggestions, *exc.suggestions]) from None
         raise UnknownPlaceError(
             f"no street, place or neighborhood named {name!r} (online=True would geocode it)", suggestions
         )
