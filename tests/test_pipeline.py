@@ -82,3 +82,14 @@ def test_route_outside_every_layer_has_unknown_people_not_zero():
     assert not rd.census_covered and not rd.neighborhoods_covered
     assert NO_CENSUS_NOTE in rd.to_dict()["notes"]
     assert rd.to_dict()["near_route"]["population"] is None
+
+
+def test_an_unreachable_server_is_one_fast_error():
+    import time
+
+    from routemap.pipeline import check_reachable
+
+    t0 = time.perf_counter()
+    with pytest.raises(OfflineError, match="cannot reach the Overpass API at 127.0.0.1"):
+        check_reachable("http://127.0.0.1:9/api/", "the Overpass API")  # nothing listens on port 9
+    assert time.perf_counter() - t0 < 6

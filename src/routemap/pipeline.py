@@ -42,6 +42,7 @@ __all__ = [
     "analyse_and_write",
     "analyse_route",
     "check_out_dir",
+    "check_reachable",
     "check_stops",
     "check_target",
     "check_unit",
@@ -196,9 +197,32 @@ def network_for_stops(
     import osmnx as ox
 
     ox.settings.requests_timeout = settings.REQUESTS_TIMEOUT_S
+    check_reachable(ox.settings.overpass_url, "the Overpass API")
     bbox = _pad_bbox(points, margin_m)
     log.info("downloading the OSM streets in %s", bbox)
     return load_network(None, bbox=bbox, network_type=network_type)
+
+
+def check_reachable(url: str, what: str) -> None:
+    """Raise :class:`~routemap.errors.OfflineError` unless ``url``'s host accepts a connection within
+    :data:`~routemap.settings.REQUESTS_TIMEOUT_S`.
+
+    osmnx waits a minute before its first Overpass query when it cannot read the server's status; a
+    machine without internet should hear so in seconds.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=settings.REQUESTS_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise OfflineError(
+            f"cannot reach {what} at {parts.hostname} ({type(exc).__name__}); check the internet "
+            "connection, or pass --osm FILE with local street data"
+        ) from None
 
 
 # -- planning -------------------------------------------------------------------------------------

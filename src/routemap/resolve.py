@@ -76,7 +76,8 @@ class DefaultResolver:
             except UnknownPlaceError as exc:  # keep the local layers' suggestions for a typo
                 raise UnknownPlaceError(str(exc), [*suggestions, *exc.suggestions]) from None
         raise UnknownPlaceError(
-            f"no street, place or neighborhood named {name!r} (online=True would geocode it)", suggestions
+            f"no street, place or neighborhood named {name!r} (online=True, --online on the command line, would geocode it)",
+            suggestions,
         )
 
     # -- the local layers, each only where it covers the network --------------------------------------

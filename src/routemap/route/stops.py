@@ -19,7 +19,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from routemap.errors import StopTooFarError, UnknownPlaceError, UnreachableStopError
+from routemap.errors import OfflineError, StopTooFarError, UnknownPlaceError, UnreachableStopError
 from routemap.route.compile import CompiledGraph
 from routemap.route.streets import (
     close_names,
@@ -351,6 +351,10 @@ def _named_stop(cg: CompiledGraph, text: str, max_snap_m: float, resolver: Resol
         return ResolvedStop(text, "place", float(cg.lat[i]), float(cg.lon[i]), np.array([i]), 0.0)
     try:
         found = resolver(text, network_bbox(cg))
+    except OfflineError as exc:  # the geocoder is out of reach: still say what the network holds
+        close = close_names(text, network_names(cg), n=NETWORK_SUGGESTIONS)
+        hint = f"; closest names in the network: {', '.join(close)}" if close else ""
+        raise OfflineError(f"{exc}{hint}") from None
     except UnknownPlaceError as exc:
         way = _short_way_node(cg, text)
         if way is not None:  # a square or passage of the network's own: a place to meet
