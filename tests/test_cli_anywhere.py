@@ -331,3 +331,11 @@ def test_network_info_defaults_to_the_data_route_plans_on(capsys):
     assert main(["network", "info"]) == 0
     text = capsys.readouterr().out
     assert embedded_corridor_tiles().name in text
+
+
+def test_compare_out_that_is_a_file(tmp_path, capsys):
+    out = tmp_path / "taken.csv"
+    out.write_text("keep me")
+    spec = Path(__file__).resolve().parents[1] / "examples" / "run_against_ice.yaml"
+    err = bad(tmp_path, capsys, ["compare", str(spec)], out=out)
+    assert "is a file" in err
