@@ -339,3 +339,27 @@ def test_compare_out_that_is_a_file(tmp_path, capsys):
     spec = Path(__file__).resolve().parents[1] / "examples" / "run_against_ice.yaml"
     err = bad(tmp_path, capsys, ["compare", str(spec)], out=out)
     assert "is a file" in err
+
+
+@pytest.mark.slow
+def test_own_neighborhood_layer_is_used_and_credited(helsinki_pbf, tmp_path):
+    from shapely.geometry import box
+
+    hoods = gpd.GeoDataFrame(
+        {"name": ["Keskusta", "Kamppi"]},
+        geometry=[box(24.935, 60.160, 24.960, 60.175), box(24.900, 60.160, 24.935, 60.175)],
+        crs=4326,
+    )
+    path = tmp_path / "hoods.geojson"
+    hoods.to_file(path, driver="GeoJSON")
+    out = tmp_path / "own"
+    args = ["route", "--osm", str(helsinki_pbf), "--stop", HELSINKI_STOPS[0], "--target", "3km"]
+    assert main([*args, "--neighborhoods", str(path), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    names = [n["name"] for n in summary["neighborhoods"]]
+    assert set(names) & {"Keskusta", "Kamppi"}  # the start lies on their shared edge
+    assert summary["near_route"] is None and NO_CENSUS_NOTE in summary["notes"]
+    roles = {s["role"]: s for s in summary["sources"]}
+    assert set(roles) == {"street network", "neighborhoods"}
+    assert roles["neighborhoods"]["path"] == str(path)
+    assert "Los Angeles" not in (out / "route.html").read_text()
