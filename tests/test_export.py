@@ -131,11 +131,19 @@ def test_cue_sheet_csv(long_route, tmp_path):
     path = tmp_path / "cues.csv"
     write_cue_sheet(route, path)
     table = pd.read_csv(path, keep_default_na=False)
-    assert list(table.columns) == ["distance_m", "distance_mi", "turn", "street", "instruction"]
+    assert list(table.columns) == [
+        "distance_m",
+        "distance_mi",
+        "distance_km",
+        "turn",
+        "street",
+        "instruction",
+    ]
     assert table["turn"].iloc[0] == "depart" and table["turn"].iloc[-1] == "arrive"
     assert table["distance_m"].is_monotonic_increasing
     assert table["distance_m"].iloc[-1] == pytest.approx(route.length_m, abs=0.1)
     assert np.allclose(table["distance_mi"], table["distance_m"] / METERS_PER_MILE, atol=1e-3)
+    assert np.allclose(table["distance_km"], table["distance_m"] / 1000.0, atol=1e-3)
 
 
 def test_png_is_written_and_not_blank(long_route, la_neighborhoods, tmp_path):

@@ -330,10 +330,13 @@ def test_tiles_go_through_the_builder_without_osm_ids(data_dir):
 
 
 def test_cli_default_source_is_the_embedded_la_data(capsys, data_dir):
-    from routemap.data import embedded_osm_pbf
+    from routemap.data import embedded_corridor_tiles, embedded_osm_pbf
 
     if not embedded_osm_pbf().exists():
         pytest.skip("data/osm/la_central.osm.pbf is not built")
-    assert main(["network", "info"]) == 0
+    assert main(["network", "info", str(embedded_osm_pbf())]) == 0
     out = capsys.readouterr().out
     assert "la_central.osm.pbf" in out and "2025-04-04" in out
+    # without a source: the data `routemap route` plans on by default (issue 14)
+    assert main(["network", "info"]) == 0
+    assert embedded_corridor_tiles().name in capsys.readouterr().out

@@ -67,3 +67,13 @@ def test_street_key_folds_direction_prefixes_and_case():
     assert street_key("North Vermont Avenue") == street_key("S Vermont Avenue") == "vermont avenue"
     assert street_key("W. 4th Street") == "4th street"
     assert street_key("East") == "east"  # a street called East stays itself
+
+
+def test_cue_sheet_has_km_beside_miles():
+    G = scene()
+    route = Route.from_nodes(G, [3, 4, 5, 6])
+    cues = route.cue_sheet()
+    # the turn onto 1st Street comes after the 300 m sidewalk: 0.3 km, 300 / 1609.344 mi
+    assert cues.loc[1, "distance_km"] == pytest.approx(0.3, abs=0.002)
+    assert cues.loc[1, "distance_mi"] == pytest.approx(300 / 1609.344, abs=0.002)
+    assert (cues["distance_km"] - cues["distance_m"] / 1000).abs().max() < 1e-3

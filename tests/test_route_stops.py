@@ -7,7 +7,7 @@ import pytest
 
 import routemap
 from routemap.data import embedded_osm_pbf
-from routemap.errors import TargetLengthError, UnknownPlaceError
+from routemap.errors import StopTooFarError, TargetLengthError, UnknownPlaceError
 from routemap.route import parse_length
 from routemap.route.compile import compile_graph
 from routemap.route.stops import parse_latlon, resolve_stop, split_intersection
@@ -146,3 +146,71 @@ def test_online_geocoding_finds_nothing(la_compiled, local_nominatim):
     local_nominatim.expect_request("/search").respond_with_json([])
     with pytest.raises(UnknownPlaceError, match="geocoding found no place"):
         resolve_stop(la_compiled, "Nowhere Street 99999", online=True)
+
+
+# -- names through a resolver the caller passes (issue 12) ----------------------------------------------
+def test_a_passed_resolver_gets_only_the_names_the_network_does_not_hold(la_compiled):
+    calls = []
+    mdc = routemap.find_place("Metropolitan Detention Center")
+
+    def resolver(name, bbox):
+        calls.append((name, bbox))
+        return routemap.Stop("MDC", lat=mdc.lat, lon=mdc.lon, kind="place")
+
+    resolve_stop(la_compiled, "34.0537, -118.2385", resolver=resolver)
+    resolve_stop(la_compiled, "Wilshire Blvd & S Union Ave", resolver=resolver)
+    assert calls == []
+    stop = resolve_stop(la_compiled, "the jail downtown", resolver=resolver)
+    assert [c[0] for c in calls] == ["the jail downtown"]
+    west, south, east, north = calls[0][1]
+    assert west <= mdc.lon <= east and south <= mdc.lat <= north  # the network's bbox
+    assert stop.name == "MDC" and stop.snap_distance_m < 150
+
+
+def test_a_resolvers_unknown_name_gets_the_networks_suggestions(la_compiled):
+    def resolver(name, bbox):
+        raise UnknownPlaceError(f"nothing named {name!r}", ["Somewhere Else"])
+
+    with pytest.raises(UnknownPlaceError) as info:
+        resolve_stop(la_compiled, "Wilshre Blvd", resolver=resolver)
+    assert "Somewhere Else" in info.value.suggestions
+    assert any("Wilshire" in s for s in info.value.suggestions)
+
+
+@pytest.fixture(scope="module")
+def helsinki_compiled(helsinki_pbf):
+    return compile_graph(routemap.load_network(helsinki_pbf), "run")
+
+
+def test_la_gazetteer_and_neighborhoods_do_not_apply_in_helsinki(helsinki_compiled):
+    # "MacArthur Park" and "Westlake" are LA names: in Helsinki they must not resolve, nor be suggested
+    for name in ("MacArthur Park", "Westlake"):
+        with pytest.raises(UnknownPlaceError) as info:
+            resolve_stop(helsinki_compiled, name)
+        assert not any(s in ("MacArthur Park", "Westlake") for s in info.value.suggestions)
+
+
+def test_a_square_of_the_network_resolves_by_its_name(helsinki_compiled):
+    cg = helsinki_compiled
+    stop = resolve_stop(cg, "Rautatientori")
+    node = int(cg.node_ids[stop.candidates[0]])
+    names = {str(d.get("name")) for _, _, d in cg.graph.edges(node, data=True)}
+    names |= {str(d.get("name")) for _, _, d in cg.graph.in_edges(node, data=True)}
+    assert any("Rautatientori" in n for n in names)
+    with pytest.raises(UnknownPlaceError, match="is a street"):  # a long street still needs a crossing
+        resolve_stop(cg, "Mannerheimintie")
+
+
+def test_swapped_coordinates_are_spotted(helsinki_compiled):
+    with pytest.raises(StopTooFarError, match="latitude first"):
+        resolve_stop(helsinki_compiled, (24.9400, 60.1680))
+    with pytest.raises(StopTooFarError) as info:
+        resolve_stop(helsinki_compiled, (-33.9, 151.2))  # Sydney: far either way round, no hint
+    assert "latitude first" not in str(info.value)
+
+
+def test_online_typo_still_gets_suggestions_from_the_data(la_compiled, local_nominatim):
+    local_nominatim.expect_request("/search").respond_with_json([])
+    with pytest.raises(UnknownPlaceError, match="geocoding found no place") as info:
+        resolve_stop(la_compiled, "MacArthur Prak", online=True)
+    assert "MacArthur Park" in info.value.suggestions

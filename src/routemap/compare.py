@@ -19,10 +19,11 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from routemap import settings
 from routemap._files import atomic_dir, atomic_write, write_csv
 from routemap.errors import RoutemapError, SpecError
-from routemap.pipeline import people_figures
 from routemap.settings import METERS_PER_MILE
+from routemap.summary import people_figures
 
 #: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
 STREET_CLASSES = {
@@ -56,8 +57,13 @@ class Defaults(BaseModel):
     stops: list[StopEntry] | None = None
     target: str | float | None = None
     profile: Literal["run", "march", "shortest"] = "run"
-    tolerance: float = Field(0.01, gt=0, lt=0.5)
+    tolerance: float = Field(settings.LENGTH_TOLERANCE, gt=0, lt=0.5)
     osm: str | None = None
+    neighborhoods: str | None = None
+    tracts: str | None = None
+    out_and_back: bool = False
+    objective: Literal["cost", "reach"] = "cost"
+    reach: str = "population"
 
 
 class Variant(BaseModel):
@@ -70,6 +76,11 @@ class Variant(BaseModel):
     profile: Literal["run", "march", "shortest"] | None = None
     tolerance: float | None = Field(None, gt=0, lt=0.5)
     osm: str | None = None
+    neighborhoods: str | None = None
+    tracts: str | None = None
+    out_and_back: bool | None = None
+    objective: Literal["cost", "reach"] | None = None
+    reach: str | None = None
 
 
 class Spec(BaseModel):
@@ -77,7 +88,7 @@ class Spec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
-    defaults: Defaults = Field(default_factory=Defaults)
+    defaults: Defaults = Field(default_factory=lambda: Defaults.model_validate({}))
     variants: list[Variant] = Field(min_length=1)
 
 
@@ -91,6 +102,11 @@ class VariantJob:
     profile: str
     tolerance: float
     osm: str | None = None
+    neighborhoods: str | None = None
+    tracts: str | None = None
+    out_and_back: bool = False
+    objective: str = "cost"
+    reach: str = "population"
 
 
 def _node_at(root: yaml.Node, loc: Sequence[Any]) -> yaml.Node:
@@ -122,6 +138,8 @@ def load_spec(path: str | Path) -> tuple[Spec, list[VariantJob]]:
     path = Path(path)
     if not path.exists():
         raise SpecError(f"{path}: spec file not found")
+    if path.is_dir():
+        raise SpecError(f"{path} is a folder; give the route-spec YAML file")
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text)
@@ -148,21 +166,28 @@ def load_spec(path: str | Path) -> tuple[Spec, list[VariantJob]]:
         raise SpecError(f"{path}:{line}: field {fieldname}: {msg}") from None
     jobs = []
     for i, v in enumerate(spec.variants):
-        stops = v.stops if v.stops is not None else spec.defaults.stops
-        if not stops or len(stops) < 2:
-            node = _node_at(root, ["variants", i])
+        d = spec.defaults
+        stops = v.stops if v.stops is not None else d.stops
+        target = v.target if v.target is not None else d.target
+        if not stops or (len(stops) < 2 and target is None):
+            line = _node_at(root, ["variants", i]).start_mark.line + 1 if root is not None else 1
             raise SpecError(
-                f"{path}:{node.start_mark.line + 1}: field variants.{i}.stops: variant {v.name!r} needs at "
-                "least two stops (here or in defaults)"
+                f"{path}:{line}: field variants.{i}.stops: variant {v.name!r} needs at "
+                "least two stops, or one stop and a target (a loop), here or in defaults"
             )
         jobs.append(
             VariantJob(
                 name=v.name,
                 stops=[s if isinstance(s, str) else (s.lat, s.lon) for s in stops],
-                target=v.target if v.target is not None else spec.defaults.target,
-                profile=v.profile or spec.defaults.profile,
-                tolerance=v.tolerance or spec.defaults.tolerance,
-                osm=_resolve(path, v.osm or spec.defaults.osm),
+                target=target,
+                profile=v.profile or d.profile,
+                tolerance=v.tolerance or d.tolerance,
+                osm=_resolve(path, v.osm or d.osm),
+                neighborhoods=_resolve(path, v.neighborhoods or d.neighborhoods),
+                tracts=_resolve(path, v.tracts or d.tracts),
+                out_and_back=d.out_and_back if v.out_and_back is None else v.out_and_back,
+                objective=v.objective or d.objective,
+                reach=v.reach or d.reach,
             )
         )
     names = [j.name for j in jobs]
@@ -232,7 +257,12 @@ def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
     return row
 
 
-def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: float = 400.0) -> pd.DataFrame:
+def compare_routes(
+    routes: Iterable[Any],
+    layer: Any | None = None,
+    buffer_m: float = settings.ROUTE_BUFFER_M,
+    tracts: Any | None = None,
+) -> pd.DataFrame:
     """Return one row per route: how they differ.
 
     Columns: ``name``, ``profile``, ``length_mi``, ``length_km``, ``target_mi``, ``deviation_pct``,
@@ -248,19 +278,23 @@ def compare_routes(routes: Iterable[Any], layer: Any | None = None, buffer_m: fl
         Neighborhood demographics (:func:`routemap.neighborhood_demographics`); default the embedded LA layer.
     buffer_m : float
         The distance from the route within which people are counted.
+    tracts : GeoDataFrame or path, optional
+        Census tracts for the people near each route; default the embedded LA tracts. Where no tract
+        reaches a route its people columns are empty (unknown), not 0.
     """
     from routemap.demographics import neighborhood_demographics, route_demographics
 
     routes = list(routes)
     if layer is None:
         layer = neighborhood_demographics()
-    rows = [route_row(r, route_demographics(r, layer=layer, buffer_m=buffer_m)) for r in routes]
+    rows = [
+        route_row(r, route_demographics(r, layer=layer, buffer_m=buffer_m, tracts=tracts)) for r in routes
+    ]
     return pd.DataFrame(rows)
 
 
 # -- running a spec ----------------------------------------------------------------------------------------
 _GRAPHS: dict[Any, Any] = {}
-_LAYER: list[Any] = []
 
 
 def _slug(name: str) -> str:
@@ -271,39 +305,54 @@ def _graph_for(job: VariantJob, offline: bool) -> Any:
     """Return the variant's network, loaded once per process (load_network's cache makes reloads fast)."""
     from routemap.pipeline import network_for_stops
 
-    key = (job.osm, None if offline or job.osm else tuple(map(str, job.stops)))
+    key = (job.osm, None if offline or job.osm else tuple(map(str, job.stops)), str(job.target))
     if key not in _GRAPHS:
-        _GRAPHS[key] = network_for_stops(job.stops, job.osm, offline=offline)
+        _GRAPHS[key] = network_for_stops(job.stops, job.osm, offline=offline, target=job.target)
     return _GRAPHS[key]
 
 
-def run_variant(job: VariantJob, offline: bool = True) -> dict[str, Any]:
+def _layer_for(job: VariantJob) -> Any:
+    """Return the neighborhood layer with its figures, built once per process and layer pair."""
+    from routemap.demographics import neighborhood_demographics
+
+    key = ("layer", job.neighborhoods, job.tracts)
+    if key not in _GRAPHS:
+        _GRAPHS[key] = neighborhood_demographics(job.neighborhoods, job.tracts)
+    return _GRAPHS[key]
+
+
+def run_variant(job: VariantJob, offline: bool = True, unit: str = settings.DEFAULT_UNIT) -> dict[str, Any]:
     """Plan one variant; return its row, the route (as a small payload) and its summary, or the error.
 
-    Runs in a worker process or on a dask worker, which write nothing: the parent writes every file, so a
-    remote cluster needs no shared disk. The network and the neighborhood layer are loaded once per process.
+    Plans through :func:`routemap.pipeline.plan_on_network` like the ``route`` command. Runs in a worker
+    process or on a dask worker, which write nothing: the parent writes every file, so a remote cluster
+    needs no shared disk. The network and the neighborhood layer are loaded once per process.
     """
-    from routemap.demographics import neighborhood_demographics, route_demographics
-    from routemap.pipeline import route_summary
-    from routemap.route import plan_route
+    from routemap.demographics import route_demographics
+    from routemap.pipeline import data_sources, plan_on_network, route_summary
 
     base = {"name": job.name, "profile": job.profile}
     try:
         G = _graph_for(job, offline)
-        route = plan_route(
+        (route,) = plan_on_network(
             G,
             job.stops,
-            target_length=job.target,
+            target=job.target,
             profile=job.profile,
             tolerance=job.tolerance,
             name=job.name,
+            offline=offline,
+            neighborhoods=job.neighborhoods,
+            out_and_back=job.out_and_back,
+            objective=job.objective,
+            reach=job.reach,
         )
-        if not _LAYER:
-            _LAYER.append(neighborhood_demographics())
-        demo = route_demographics(route, layer=_LAYER[0])
+        demo = route_demographics(route, layer=_layer_for(job), tracts=job.tracts)
         row = route_row(route, demo)
         row["error"] = ""
-        return {"row": row, "route": _route_payload(route), "summary": route_summary(route, demo)}
+        sources = data_sources(route, demo, neighborhoods=job.neighborhoods, tracts=job.tracts)
+        summary = route_summary(route, demo, unit=unit, objective=job.objective, sources=sources)
+        return {"row": row, "route": _route_payload(route), "summary": summary}
     except RoutemapError as exc:
         return {"row": {**base, "error": str(exc)}, "route": None, "summary": None}
     except Exception as exc:  # a bug in one variant must not sink the others: report it in its row
@@ -345,39 +394,61 @@ def run_spec(
     scheduler: str | None = None,
     offline: bool = True,
     progress: bool = False,
+    html_offline: bool | None = None,
+    unit: str = settings.DEFAULT_UNIT,
 ) -> pd.DataFrame:
     """Run every variant of a spec file and write the comparison to ``out_dir``.
 
     Writes ``comparison.csv``, ``comparison.md``, ``comparison.html`` (one map, one layer per variant) and
-    ``variants/<name>/route.gpx|route.geojson|summary.json``. Variants run in parallel processes
-    (``workers``, default the CPU count), or on the dask.distributed cluster at ``scheduler``. A variant that
-    fails is reported in its row's ``error`` column; the others go on.
+    ``variants/<name>/route.gpx|route.geojson|summary.json`` (through
+    :func:`routemap.pipeline.write_route_outputs`). Variants run in parallel processes (``workers``,
+    default the CPU count), or on the dask.distributed cluster at ``scheduler``. A variant that fails is
+    reported in its row's ``error`` column; the others go on. ``offline`` keeps to local data (no
+    downloads or geocoding); ``html_offline`` inlines the map's assets (default: as ``offline``); ``unit``
+    sets the distance markers.
 
     Returns
     -------
     pandas.DataFrame
         The comparison table (one row per variant, in the spec's order).
+
+    Raises
+    ------
+    SpecError
+        The spec is invalid.
+    RoutemapError
+        ``out_dir`` is a file, or every variant failed (nothing is written then).
     """
+    from routemap.pipeline import check_out_dir, check_unit
+
+    check_unit(unit)
+    out_dir = check_out_dir(out_dir)
     _, jobs = load_spec(spec_path)
-    out_dir = Path(out_dir)
+    html_offline = offline if html_offline is None else html_offline
     with atomic_dir(out_dir) as tmp:
-        results = _run_jobs(jobs, workers=workers, scheduler=scheduler, offline=offline, progress=progress)
+        results = _run_jobs(
+            jobs, workers=workers, scheduler=scheduler, offline=offline, progress=progress, unit=unit
+        )
         table = pd.DataFrame([r["row"] for r in results])
         cols = ["name"] + [c for c in table.columns if c not in ("name", "error")] + ["error"]
         table = table[cols]
+        failed = table[table["error"] != ""]
+        if len(failed) == len(table):
+            first = failed.iloc[0]
+            raise RoutemapError(
+                f"all {len(table)} variants failed; nothing written (first, {first['name']!r}: {first['error']})"
+            )
         write_csv(table, tmp / "comparison.csv")
         with atomic_write(tmp / "comparison.md") as fh:
             fh.write(table_markdown(table))
-        routes = _write_variants(jobs, results, tmp / "variants", offline)
-        _write_comparison_map(routes, tmp / "comparison.html", offline=offline, table=table)
+        routes = _write_variants(jobs, results, tmp / "variants", offline, unit)
+        _write_comparison_map(routes, tmp / "comparison.html", offline=html_offline, table=table)
     return table
 
 
-def _write_variants(jobs, results, folder: Path, offline: bool) -> list[Any]:
+def _write_variants(jobs, results, folder: Path, offline: bool, unit: str) -> list[Any]:
     """Write each planned variant's GPX, GeoJSON and summary.json; return the rebuilt routes."""
-    import json
-
-    from routemap.export import write_geojson, write_gpx
+    from routemap.pipeline import write_route_outputs
 
     routes, slugs = [], set()
     for job, result in zip(jobs, results, strict=True):
@@ -388,16 +459,18 @@ def _write_variants(jobs, results, folder: Path, offline: bool) -> list[Any]:
         while slug in slugs:  # two names that differ only in punctuation
             slug += "-2"
         slugs.add(slug)
-        write_gpx(route, folder / slug / "route.gpx")
-        write_geojson(route, folder / slug / "route.geojson")
-        with atomic_write(folder / slug / "summary.json") as fh:
-            json.dump(result["summary"], fh, indent=2)
-            fh.write("\n")
+        write_route_outputs(
+            route,
+            folder / slug,
+            unit=unit,
+            summary=result["summary"],
+            files=("route.gpx", "route.geojson", "summary.json"),
+        )
         routes.append(route)
     return routes
 
 
-def _run_jobs(jobs, *, workers, scheduler, offline, progress) -> list[dict[str, Any]]:
+def _run_jobs(jobs, *, workers, scheduler, offline, progress, unit) -> list[dict[str, Any]]:
     from rich.progress import Progress
 
     results: list[dict[str, Any] | None] = [None] * len(jobs)
@@ -408,18 +481,18 @@ def _run_jobs(jobs, *, workers, scheduler, offline, progress) -> list[dict[str, 
             from distributed import as_completed as dask_completed
 
             with Client(scheduler) as client:
-                futures = [client.submit(run_variant, j, offline, pure=False) for j in jobs]
+                futures = [client.submit(run_variant, j, offline, unit, pure=False) for j in jobs]
                 index = {f.key: i for i, f in enumerate(futures)}
                 for fut in dask_completed(futures):
                     results[index[fut.key]] = fut.result()
                     bar.advance(task)
         elif (workers or 2) <= 1 or len(jobs) == 1:
             for i, j in enumerate(jobs):
-                results[i] = run_variant(j, offline)
+                results[i] = run_variant(j, offline, unit)
                 bar.advance(task)
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futs = {pool.submit(run_variant, j, offline): i for i, j in enumerate(jobs)}
+                futs = {pool.submit(run_variant, j, offline, unit): i for i, j in enumerate(jobs)}
                 for fut in as_completed(futs):
                     results[futs[fut]] = fut.result()
                     bar.advance(task)

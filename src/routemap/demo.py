@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from routemap import settings
 from routemap.settings import METERS_PER_MILE
 
 #: The demo's stops, in order (each resolves offline on the embedded data).
@@ -52,41 +53,50 @@ def demo_readme(route: Any, demographics: Any) -> str:
         mile = "" if s.position_m is None else f" (mile {s.position_m / METERS_PER_MILE:.1f})"
         lines.append(f"- {s.name}{mile}")
     lines += ["", "## Neighborhoods, in order", ""]
-    for _, r in demographics.neighborhoods.iterrows():
-        lines.append(f"- {r['name']}: {float(r['miles']):.2f} mi")
-    lines += [
-        "",
-        "Data: (c) OpenStreetMap contributors (ODbL), via OpenMapTiles vector tiles; Los Angeles Times "
-        "Mapping L.A. neighborhoods; U.S. Census Bureau ACS 2013-2017 and CDC/ATSDR SVI 2018.",
-        "",
-    ]
+    if demographics.neighborhoods_covered:
+        for _, r in demographics.neighborhoods.iterrows():
+            lines.append(f"- {r['name']}: {float(r['miles']):.2f} mi")
+    lines += [f"- {note}" for note in demographics.notes]
+    credits = ["(c) OpenStreetMap contributors (ODbL)"]
+    if demographics.neighborhoods_covered:
+        credits.append(f"neighborhoods: {settings.ATTRIBUTION['neighborhoods']}")
+    if demographics.census_covered:
+        credits.append(f"people: {settings.ATTRIBUTION['census']}")
+    lines += ["", f"Data: {'; '.join(credits)}.", ""]
     return "\n".join(lines)
 
 
 def run_demo(
-    out_dir: str | Path, *, online: bool = False, osm: str | Path | None = None, html_offline: bool = True
+    out_dir: str | Path,
+    *,
+    online: bool = False,
+    osm: str | Path | None = None,
+    html_offline: bool = True,
+    unit: str = settings.DEFAULT_UNIT,
 ) -> tuple[Any, Any, dict[str, Path]]:
     """Plan the Run Against ICE route and write its files to ``out_dir``; return (route, demographics, paths).
 
-    Offline (default) on the embedded corridor network; ``osm`` plans it on another OSM source, ``online``
-    on fresh OSM data downloaded around the stops.
+    Through :func:`routemap.pipeline.plan_and_write` like every command: offline (default) on the embedded
+    corridor network, ``osm`` on another OSM source; ``online`` allows downloads and geocoding. The
+    route maximises the foreign-born residents within 400 m (``objective="reach"``) where the planner
+    offers that objective.
     """
-    from routemap.network import load_network
-    from routemap.pipeline import analyse_and_write
-    from routemap.route import plan_route
+    from routemap.pipeline import plan_and_write, planner_supports
 
-    if osm is not None:
-        G = load_network(osm)
-    elif online:
-        G = load_network(None, bbox=(-118.32, 34.035, -118.225, 34.075))
-    else:
-        from routemap.data import embedded_corridor_tiles
-
-        G = load_network(embedded_corridor_tiles())
-    route = plan_route(G, DEMO_STOPS, target_length=DEMO_TARGET, profile="run", name="Run Against ICE")
-    for stop, name in zip(route.stops, DEMO_STOP_NAMES, strict=True):
-        stop.name = name
-    demo, paths = analyse_and_write(
-        route, out_dir, html_offline=html_offline, title=DEMO_TITLE, readme=demo_readme
+    reach = planner_supports("objective")  # the reach objective arrives with issue 13's planner
+    return plan_and_write(
+        DEMO_STOPS,
+        out_dir,
+        target=DEMO_TARGET,
+        profile="run",
+        osm=osm,
+        offline=not online,
+        name="Run Against ICE",
+        title=DEMO_TITLE,
+        html_offline=html_offline,
+        unit=unit,
+        objective="reach" if reach else "cost",
+        reach="foreign_born" if reach else "population",
+        stop_names=DEMO_STOP_NAMES,
+        readme=demo_readme,
     )
-    return route, demo, paths

@@ -18,6 +18,7 @@ import routemap
 from routemap._files import atomic_path, atomic_write, write_csv
 from routemap.errors import RoutemapError
 from routemap.render.layers import UNIT_M, check_unit, distance_text
+from routemap.settings import UNIT_WORD
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -50,7 +51,7 @@ PNG_LEGEND_STREETS = (("primary", "Main street"), ("minor", "Street"), ("path", 
 
 
 # -- pure builders ------------------------------------------------------------------------------
-def route_gpx(route: Route, unit: str = "mi") -> gpxpy.gpx.GPX:
+def route_gpx(route: Route, unit: str = "mi", attribution: str = ATTRIBUTION) -> gpxpy.gpx.GPX:
     """Return the route as a GPX 1.1 document: one track, stops and distance markers as waypoints.
 
     Parameters
@@ -58,7 +59,9 @@ def route_gpx(route: Route, unit: str = "mi") -> gpxpy.gpx.GPX:
     route : Route
         The route.
     unit : {"mi", "km"}
-        Distance markers every mile or every kilometre.
+        Distance markers every mile ("Mile 1") or every kilometre ("Km 1").
+    attribution : str
+        The data credits in the description (only the sources the route's figures used).
 
     Returns
     -------
@@ -70,7 +73,7 @@ def route_gpx(route: Route, unit: str = "mi") -> gpxpy.gpx.GPX:
     gpx.creator = f"routemap {routemap.__version__}"
     gpx.name = route.name
     gpx.description = (
-        f"{route.length_mi:.2f} mi ({route.length_km:.2f} km) on OpenStreetMap streets. {ATTRIBUTION}"
+        f"{route.length_mi:.2f} mi ({route.length_km:.2f} km) on OpenStreetMap streets. {attribution}"
     )
     gpx.link = OSM_COPYRIGHT_URL
     gpx.link_text = "Map data (c) OpenStreetMap contributors"
@@ -97,7 +100,7 @@ def route_gpx(route: Route, unit: str = "mi") -> gpxpy.gpx.GPX:
             else "not on the route"
         )
         gpx.waypoints.append(wpt)
-    word = "Mile" if unit == "mi" else "Km"
+    word = UNIT_WORD[unit]
     for _, row in route.mile_markers(unit).iterrows():
         wpt = gpxpy.gpx.GPXWaypoint(latitude=round(row.geometry.y, 7), longitude=round(row.geometry.x, 7))
         wpt.name = f"{word} {row['label']}"
@@ -106,7 +109,7 @@ def route_gpx(route: Route, unit: str = "mi") -> gpxpy.gpx.GPX:
     return gpx
 
 
-def route_features(route: Route, unit: str = "mi") -> gpd.GeoDataFrame:
+def route_features(route: Route, unit: str = "mi", attribution: str = ATTRIBUTION) -> gpd.GeoDataFrame:
     """Return the route line, its stops and distance markers as one GeoDataFrame (EPSG:4326).
 
     Column ``kind`` is ``route``, ``stop`` or ``mile_marker``; the route row carries the lengths,
@@ -117,7 +120,7 @@ def route_features(route: Route, unit: str = "mi") -> gpd.GeoDataFrame:
         {
             "kind": "route",
             **{k: v for k, v in route.to_dict().items() if k != "stops"},
-            "attribution": ATTRIBUTION,
+            "attribution": attribution,
         }
     ]
     geoms = [route.geometry]
@@ -135,7 +138,7 @@ def route_features(route: Route, unit: str = "mi") -> gpd.GeoDataFrame:
         rows.append(
             {
                 "kind": "mile_marker",
-                "name": f"{'Mile' if unit == 'mi' else 'Km'} {row['label']}",
+                "name": f"{UNIT_WORD[unit]} {row['label']}",
                 "label": row["label"],
                 "unit": unit,
                 "distance_m": round(float(row["distance_m"]), 1),
@@ -146,7 +149,9 @@ def route_features(route: Route, unit: str = "mi") -> gpd.GeoDataFrame:
 
 
 # -- writers --------------------------------------------------------------------------------------
-def write_gpx(route: Route, path: str | os.PathLike, unit: str = "mi") -> None:
+def write_gpx(
+    route: Route, path: str | os.PathLike, unit: str = "mi", attribution: str = ATTRIBUTION
+) -> None:
     """Write the route as GPX 1.1 (track, stop and distance-marker waypoints, metadata).
 
     Parameters
@@ -157,13 +162,17 @@ def write_gpx(route: Route, path: str | os.PathLike, unit: str = "mi") -> None:
         The ``.gpx`` file to write (atomically).
     unit : {"mi", "km"}
         Distance markers every mile or every kilometre.
+    attribution : str
+        The data credits written into the file.
     """
-    text = route_gpx(route, unit).to_xml(version="1.1")
+    text = route_gpx(route, unit, attribution).to_xml(version="1.1")
     with atomic_write(path, "w", encoding="utf-8") as fh:
         fh.write(text)
 
 
-def write_geojson(route: Route, path: str | os.PathLike, unit: str = "mi") -> None:
+def write_geojson(
+    route: Route, path: str | os.PathLike, unit: str = "mi", attribution: str = ATTRIBUTION
+) -> None:
     """Write a GeoJSON FeatureCollection: the route line, its stops and distance markers.
 
     Parameters
@@ -174,8 +183,10 @@ def write_geojson(route: Route, path: str | os.PathLike, unit: str = "mi") -> No
         The ``.geojson`` file to write (atomically).
     unit : {"mi", "km"}
         Distance markers every mile or every kilometre.
+    attribution : str
+        The data credits written into the route feature.
     """
-    text = route_features(route, unit).to_json(drop_id=True, na="drop", to_wgs84=True)
+    text = route_features(route, unit, attribution).to_json(drop_id=True, na="drop", to_wgs84=True)
     with atomic_write(path, "w", encoding="utf-8") as fh:
         fh.write(text)
 

@@ -1,11 +1,21 @@
-"""One route from stops to files: pick the network, plan, join the demographics, write the outputs.
+"""One road from stops to files: pick the network, plan, join the demographics, write the outputs.
 
-The ``route`` and ``demo`` commands and every variant of a comparison go through these functions, so a
-library user gets exactly what the CLI writes.
+The ``route``, ``demo`` and ``compare`` commands all go through these functions, so a library user gets
+exactly what the CLI writes:
+
+- :func:`network_for_stops`: the one network choice (``osm``, else the embedded corridor, else online);
+- :func:`plan_on_network`: the planner's options in one place (loops, out-and-back, objective,
+  alternatives) and the stop-name resolver;
+- :func:`analyse_route`: the demographics, or "unknown" with a note when no layer covers the route;
+- :func:`write_route_outputs`: map, GPX, GeoJSON, cue sheet and ``summary.json``
+  (:mod:`routemap.summary`), crediting only the sources used;
+- :func:`plan_and_write`: all of the above for one request.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import logging
 import math
@@ -15,21 +25,91 @@ from typing import Any
 
 import networkx as nx
 
-from routemap import __version__, data
+from routemap import data, settings
 from routemap._files import atomic_dir, atomic_write
-from routemap.errors import OfflineError, RoutemapError
-from routemap.settings import METERS_PER_MILE
+from routemap.errors import OfflineError, RoutemapError, StopError, TargetLengthError
+from routemap.summary import (
+    check_unit,
+    data_sources,
+    file_attribution,
+    map_attribution,
+    people_figures,
+    route_summary,
+)
+
+__all__ = [
+    "ROUTE_FILES",
+    "analyse_and_write",
+    "analyse_route",
+    "check_out_dir",
+    "check_reachable",
+    "check_stops",
+    "check_target",
+    "check_unit",
+    "data_sources",
+    "network_for_stops",
+    "people_figures",
+    "plan_and_write",
+    "plan_on_network",
+    "planner_supports",
+    "reach_bbox",
+    "route_summary",
+    "write_route_outputs",
+]
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTION = {
-    "osm": "(c) OpenStreetMap contributors, ODbL 1.0",
-    "tiles": "(c) OpenMapTiles (c) OpenStreetMap contributors",
-    "neighborhoods": "Los Angeles Times, Mapping L.A. (v5, 2010)",
-    "census": "U.S. Census Bureau, ACS 2013-2017 5-year; CDC/ATSDR SVI 2018",
-}
+#: Every file :func:`write_route_outputs` can write, in the order it writes them.
+ROUTE_FILES = ("route.html", "route.gpx", "route.geojson", "cues.csv", "summary.json")
+#: Online, the OSM streets are downloaded this far around the stops (room for the route's detours).
+ONLINE_MARGIN_M = 2000.0
+#: An ``--osm`` file larger than this is loaded only around the stops (see :func:`reach_bbox`): building
+#: the whole graph of a country extract takes minutes, a city's file a second (and stays cached whole).
+BBOX_LOAD_MIN_BYTES = 50_000_000
+#: Metres per degree of latitude (the bbox pads below need no more precision than this).
+M_PER_DEG_LAT = 111_320.0
 
 
+# -- checks made before any work ------------------------------------------------------------------
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Return ``out_dir`` as a Path; raise when it exists and is not a folder (checked before planning)."""
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise RoutemapError(f"--out {path} is a file, not a folder; give a folder name")
+    return path
+
+
+def check_target(target: str | float | None) -> str | float | None:
+    """Return ``target`` unchanged; refuse a bare number below :data:`~routemap.settings.MIN_BARE_TARGET_M`.
+
+    "1" is far likelier "1 km" or "1 mile" with the unit forgotten than a 1-metre route.
+    """
+    if target is None or isinstance(target, bool):
+        return target
+    text = str(target).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return target  # has a unit (or is not a number: parse_length says so)
+    if 0 < value < settings.MIN_BARE_TARGET_M:
+        raise TargetLengthError(
+            f"target {text!r} has no unit; write e.g. '{text}km' or '{text}mi' "
+            f"(a bare number is metres and must be at least {settings.MIN_BARE_TARGET_M:.0f})"
+        )
+    return target
+
+
+def check_stops(stops: Sequence[Any], target: str | float | None) -> list[Any]:
+    """Return the stops as a list; one stop needs a target (a loop), none is an error."""
+    stops = list(stops)
+    if not stops:
+        raise StopError("no stops given; give a start and a target length (a loop), or two stops or more")
+    if len(stops) == 1 and target is None:
+        raise StopError("one stop makes a route only as a loop; give a target length, or a second stop")
+    return stops
+
+
+# -- the network ----------------------------------------------------------------------------------
 def _stop_latlon(stop: Any) -> tuple[float, float] | None:
     """Return a coordinate stop's (lat, lon); None for names (they resolve on the network)."""
     from routemap.route.stops import parse_latlon
@@ -45,28 +125,66 @@ def _graph_bbox(G: nx.MultiDiGraph) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _pad_bbox(points: list[tuple[float, float]], pad_m: float) -> tuple[float, float, float, float]:
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    dlat = pad_m / M_PER_DEG_LAT
+    dlon = dlat / max(0.1, abs(math.cos(math.radians((min(lats) + max(lats)) / 2))))
+    return (min(lons) - dlon, min(lats) - dlat, max(lons) + dlon, max(lats) + dlat)
+
+
+def reach_bbox(
+    points: list[tuple[float, float]], target_m: float | None
+) -> tuple[float, float, float, float] | None:
+    """Return the (west, south, east, north) a route of ``target_m`` through ``points`` can reach; None
+    when unknown (no target or no coordinate stops).
+
+    A route of length L through a point never goes farther than L/2 from it, so the stops' bbox padded
+    by half the target holds every route the planner may return.
+    """
+    if target_m is None or not points:
+        return None
+    return _pad_bbox(points, target_m / 2)
+
+
 def network_for_stops(
     stops: Sequence[Any],
     osm: str | Path | None = None,
     *,
     offline: bool = True,
     network_type: str = "run",
-    margin_m: float = 2000.0,
+    margin_m: float = ONLINE_MARGIN_M,
+    target: str | float | None = None,
 ) -> nx.MultiDiGraph:
-    """Return the street network to plan ``stops`` on.
+    """Return the street network to plan ``stops`` on: the one network choice of every command.
 
-    With ``osm``, that file (any source :func:`routemap.load_network` reads). Without it, the embedded LA
+    With ``osm``, that source (any :func:`routemap.load_network` reads; a file over
+    :data:`BBOX_LOAD_MIN_BYTES` only around the stops, :func:`reach_bbox`). Without it, the embedded LA
     corridor when every coordinate stop lies in it; otherwise, online, the OSM streets around the stops
     (osmnx/Overpass, cached); offline, an :class:`~routemap.errors.OfflineError` naming the stop.
     """
     from routemap.network import load_network
 
+    points = [p for p in map(_stop_latlon, stops) if p is not None]
     if osm is not None:
-        return load_network(osm, network_type=network_type)
+        bbox = None
+        # Issue 16 plugs in here: the bbox a route of the target length through the stops can reach.
+        if (
+            Path(osm).is_file()
+            and Path(osm).stat().st_size > BBOX_LOAD_MIN_BYTES
+            and len(points) == len(stops)
+        ):
+            from routemap.route import parse_length
+
+            bbox = reach_bbox(points, None if target is None else parse_length(target))
+        return load_network(osm, bbox=bbox, network_type=network_type)
     G = load_network(data.embedded_corridor_tiles(), network_type=network_type)
     west, south, east, north = _graph_bbox(G)
-    points = [p for p in map(_stop_latlon, stops) if p is not None]
-    outside = [p for p in points if not (south <= p[0] <= north and west <= p[1] <= east)]
+
+    def inside(p: tuple[float, float]) -> bool:
+        return south <= p[0] <= north and west <= p[1] <= east
+
+    outside = [p for p in points if not inside(p)]
     if not outside:
         return G
     if offline:
@@ -74,90 +192,120 @@ def network_for_stops(
         raise OfflineError(
             f"stop {lat:.5f},{lon:.5f} lies outside the embedded LA corridor "
             f"(lon {west:.3f} to {east:.3f}, lat {south:.3f} to {north:.3f}); pass --osm FILE with an "
-            "extract that covers it, or go online"
+            f"extract that covers it, or --online"
         )
-    lats = [p[0] for p in points]
-    lons = [p[1] for p in points]
-    dlat = margin_m / 111_320.0
-    dlon = dlat / max(0.1, abs(math.cos(math.radians((min(lats) + max(lats)) / 2))))
-    bbox = (min(lons) - dlon, min(lats) - dlat, max(lons) + dlon, max(lats) + dlat)
+    import osmnx as ox
+
+    ox.settings.requests_timeout = settings.REQUESTS_TIMEOUT_S
+    check_reachable(ox.settings.overpass_url, "the Overpass API")
+    bbox = _pad_bbox(points, margin_m)
     log.info("downloading the OSM streets in %s", bbox)
     return load_network(None, bbox=bbox, network_type=network_type)
 
 
-def data_sources(route: Any) -> list[dict[str, Any]]:
-    """Return the data a route's figures come from: the street network and the demographic layers."""
-    src = dict(route.graph.graph.get("routemap_source") or {})
-    kind = src.get("kind", "unknown")
-    network = {
-        "role": "street network",
-        "kind": kind,
-        "paths": [str(p) for p in src.get("paths", [])] if src.get("paths") else None,
-        "osm_timestamp": src.get("osm_timestamp"),
-        "tiles_generated": src.get("generated"),
-        "attribution": ATTRIBUTION["tiles"] if kind in ("tiles", "mbtiles") else ATTRIBUTION["osm"],
-    }
-    return [
-        network,
-        {
-            "role": "neighborhoods",
-            "path": str(data.embedded_neighborhoods()),
-            "attribution": ATTRIBUTION["neighborhoods"],
-        },
-        {"role": "census tracts", "path": str(data.embedded_tracts()), "attribution": ATTRIBUTION["census"]},
-    ]
+def check_reachable(url: str, what: str) -> None:
+    """Raise :class:`~routemap.errors.OfflineError` unless ``url``'s host accepts a connection within
+    :data:`~routemap.settings.REQUESTS_TIMEOUT_S`.
 
-
-def route_summary(route: Any, demographics: Any | None = None) -> dict[str, Any]:
-    """Return the JSON-ready summary of a route (the ``summary.json`` the CLI writes).
-
-    Fields: ``name``, ``profile``, ``length_m``, ``length_mi``, ``length_km``, ``target_m``, ``target_mi``,
-    ``repeated_m``, ``repeated_pct``, ``doubled_back_m`` (run again alongside, e.g. back on the sidewalk),
-    ``stops`` (name, lat, lon, mile), ``neighborhoods`` (name, miles), ``near_route`` (people within the
-    buffer), ``sources``, ``generator``.
+    osmnx waits a minute before its first Overpass query when it cannot read the server's status; a
+    machine without internet should hear so in seconds.
     """
-    summary: dict[str, Any] = route.to_dict()  # name, profile, lengths, target_m, repeated_m
-    target = route.target_m
-    summary |= {
-        "target_mi": None if target is None else round(target / METERS_PER_MILE, 3),
-        "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
-        "doubled_back_m": round(route.doubled_back_m, 1),
-        "stops": [
-            {
-                "name": s.name,
-                "lat": round(float(s.lat), 6),
-                "lon": round(float(s.lon), 6),
-                "mile": None if s.position_m is None else round(s.position_m / METERS_PER_MILE, 2),
-            }
-            for s in route.stops
-        ],
-        "neighborhoods": [],
-        "near_route": None,
-        "sources": data_sources(route),
-        "generator": f"routemap {__version__}",
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=settings.REQUESTS_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise OfflineError(
+            f"cannot reach {what} at {parts.hostname} ({type(exc).__name__}); check the internet "
+            "connection, or pass --osm FILE with local street data"
+        ) from None
+
+
+# -- planning -------------------------------------------------------------------------------------
+def planner_supports(option: str) -> bool:
+    """Return True when :func:`routemap.route.plan_route` takes keyword ``option`` in this build."""
+    from routemap.route import plan_route
+
+    return option in inspect.signature(plan_route).parameters
+
+
+def plan_on_network(
+    G: nx.MultiDiGraph,
+    stops: Sequence[Any],
+    *,
+    target: str | float | None = None,
+    profile: str = "run",
+    tolerance: float = settings.LENGTH_TOLERANCE,
+    name: str | None = None,
+    offline: bool = True,
+    neighborhoods: Any = None,
+    resolver: Callable[..., Any] | None = None,
+    out_and_back: bool = False,
+    objective: str = "cost",
+    reach: str = "population",
+    alternatives: int = 1,
+) -> list[Any]:
+    """Return the planned routes through ``stops`` on ``G``, best first (one unless ``alternatives`` > 1).
+
+    Names the network does not hold go to ``resolver`` (default
+    :func:`routemap.resolve.default_resolver` over ``neighborhoods``, online unless ``offline``). One stop
+    and a target make a loop; ``out_and_back`` the same streets back. ``objective``/``reach`` are passed
+    to the planner only when not the defaults.
+    """
+    from routemap.resolve import default_resolver
+    from routemap.route import plan_route
+
+    stops = check_stops(stops, target)
+    if alternatives < 1:
+        raise RoutemapError(f"alternatives must be 1 or more, not {alternatives}")
+    options: dict[str, Any] = {
+        "target_length": check_target(target),
+        "profile": profile,
+        "tolerance": tolerance,
+        "name": name,
+        "online": not offline,
+        "neighborhoods": neighborhoods,
+        "resolver": resolver or default_resolver(neighborhoods=neighborhoods, online=not offline),
     }
-    if demographics is not None:
-        table = demographics.neighborhoods
-        summary["neighborhoods"] = [
-            {"name": str(r["name"]), "miles": round(float(r["miles"]), 3)} for _, r in table.iterrows()
-        ]
-        summary["near_route"] = people_figures(demographics.to_dict()["near_route"])
-    return summary
+    wanted = {
+        "out_and_back": (out_and_back, False, "--out-and-back"),
+        "objective": (objective, "cost", "--objective"),
+        "reach": (reach, "population", "--reach"),
+    }
+    for key, (value, default, flag) in wanted.items():
+        if value != default:
+            if not planner_supports(key):
+                raise RoutemapError(f"{flag} needs a planner with plan_route({key}=...), not in this build")
+            options[key] = value
+    if alternatives == 1:
+        return [plan_route(G, stops, **options)]
+    plan_routes = getattr(importlib.import_module("routemap.route"), "plan_routes", None)  # issue 13
+    if plan_routes is None:
+        raise RoutemapError("--alternatives needs routemap.route.plan_routes, not in this build")
+    target_length = options.pop("target_length")
+    return list(plan_routes(G, stops, target_length, k=alternatives, **options))
 
 
-def people_figures(figures: dict[str, Any]) -> dict[str, Any]:
-    """Return figures for people: counts as whole people and dollars, shares and areas to 2 decimals."""
-    out: dict[str, Any] = {}
-    for key, value in figures.items():
-        if value is None or isinstance(value, (str, bool)):
-            out[key] = value
-        elif key.startswith("pct_") or key.endswith(("_km2", "_m")):
-            out[key] = round(float(value), 2)
-        else:
-            out[key] = int(round(float(value)))
-    return out
+# -- demographics ---------------------------------------------------------------------------------
+def analyse_route(route: Any, *, neighborhoods: Any = None, tracts: Any = None) -> tuple[Any, Any]:
+    """Return ``(demographics, layer)``: the route's :class:`~routemap.demographics.RouteDemographics`
+    and the neighborhood layer with its figures (None when no neighborhood reaches the route).
+
+    Where no layer covers the route, the demographics say so in ``notes`` and their people figures are
+    unknown (NaN), never zero.
+    """
+    from routemap.demographics import neighborhood_demographics, route_demographics
+
+    layer = neighborhood_demographics(neighborhoods, tracts)
+    demo = route_demographics(route, layer=layer, tracts=tracts)
+    return demo, (layer if demo.neighborhoods_covered else None)
 
 
+# -- the files ----------------------------------------------------------------------------------
 def write_route_outputs(
     route: Any,
     out_dir: str | Path,
@@ -167,31 +315,52 @@ def write_route_outputs(
     offline: bool = False,
     title: str | None = None,
     readme: str | None = None,
+    unit: str = settings.DEFAULT_UNIT,
+    summary: dict[str, Any] | None = None,
+    attribution: Sequence[str] | None = None,
+    files: Sequence[str] = ROUTE_FILES,
 ) -> dict[str, Path]:
     """Write ``route.html``, ``route.gpx``, ``route.geojson``, ``cues.csv`` and ``summary.json`` to ``out_dir``.
 
     Everything is built in a temporary folder beside ``out_dir`` and moved in at the end: a failure
-    leaves ``out_dir`` as it was. Returns the written paths by file name.
+    leaves ``out_dir`` as it was. ``neighborhoods`` is the map's layer (None: none drawn), ``offline``
+    inlines the map's assets, ``unit`` sets the distance markers, ``summary`` (default
+    :func:`route_summary`) and ``attribution`` (default: OpenStreetMap and the layers that cover the
+    route) what the files credit; ``files`` picks a subset of :data:`ROUTE_FILES`. Returns the written
+    paths by file name.
     """
     from routemap.export import write_cue_sheet, write_geojson, write_gpx
     from routemap.render import render_map, save_map
 
-    out_dir = Path(out_dir)
+    check_unit(unit)
+    out_dir = check_out_dir(out_dir)
+    if summary is None:
+        summary = route_summary(route, demographics, unit=unit)
+    if attribution is None:
+        attribution = map_attribution(demographics)
     with atomic_dir(out_dir) as tmp:
-        m = render_map(
-            route,
-            neighborhoods=neighborhoods,
-            title=title or route.name,
-            offline=offline,
-            demographics=demographics,  # the summary panel's figures
-        )
-        save_map(m, tmp / "route.html")
-        write_gpx(route, tmp / "route.gpx")
-        write_geojson(route, tmp / "route.geojson")
-        write_cue_sheet(route, tmp / "cues.csv")
-        with atomic_write(tmp / "summary.json") as fh:
-            json.dump(route_summary(route, demographics), fh, indent=2)
-            fh.write("\n")
+        if "route.html" in files:
+            m = render_map(
+                route,
+                neighborhoods=neighborhoods,
+                title=title or route.name,
+                offline=offline,
+                unit=unit,
+                demographics=demographics,  # the summary panel's figures
+                attribution=list(attribution),
+            )
+            save_map(m, tmp / "route.html")
+        credit = file_attribution(summary["sources"])
+        if "route.gpx" in files:
+            write_gpx(route, tmp / "route.gpx", unit=unit, attribution=credit)
+        if "route.geojson" in files:
+            write_geojson(route, tmp / "route.geojson", unit=unit, attribution=credit)
+        if "cues.csv" in files:
+            write_cue_sheet(route, tmp / "cues.csv")
+        if "summary.json" in files:
+            with atomic_write(tmp / "summary.json") as fh:
+                json.dump(summary, fh, indent=2)
+                fh.write("\n")
         if readme is not None:
             with atomic_write(tmp / "README.md") as fh:
                 fh.write(readme)
@@ -206,15 +375,18 @@ def analyse_and_write(
     html_offline: bool = False,
     title: str | None = None,
     readme: Callable[[Any, Any], str] | None = None,
+    unit: str = settings.DEFAULT_UNIT,
+    neighborhoods: Any = None,
+    tracts: Any = None,
+    objective: str | None = None,
 ) -> tuple[Any, dict[str, Path]]:
     """Join the demographics to a planned route and write its files; return ``(demographics, paths)``.
 
-    ``readme(route, demographics)``, when given, makes the text of a ``README.md`` for the folder.
+    ``neighborhoods``/``tracts`` are the layers (default the embedded LA ones); only those that cover the
+    route are drawn and credited. ``readme(route, demographics)``, when given, makes a ``README.md``.
     """
-    from routemap.demographics import neighborhood_demographics, route_demographics
-
-    layer = neighborhood_demographics()
-    demo = route_demographics(route, layer=layer)
+    demo, layer = analyse_route(route, neighborhoods=neighborhoods, tracts=tracts)
+    sources = data_sources(route, demo, neighborhoods=neighborhoods, tracts=tracts)
     paths = write_route_outputs(
         route,
         out_dir,
@@ -223,6 +395,9 @@ def analyse_and_write(
         offline=html_offline,
         title=title,
         readme=None if readme is None else readme(route, demo),
+        unit=unit,
+        summary=route_summary(route, demo, unit=unit, objective=objective, sources=sources),
+        attribution=map_attribution(demo, neighborhoods=neighborhoods, tracts=tracts),
     )
     return demo, paths
 
@@ -233,31 +408,75 @@ def plan_and_write(
     *,
     target: str | float | None = None,
     profile: str = "run",
-    tolerance: float = 0.01,
+    tolerance: float = settings.LENGTH_TOLERANCE,
     osm: str | Path | None = None,
     offline: bool = True,
     name: str | None = None,
     title: str | None = None,
     html_offline: bool = False,
+    unit: str = settings.DEFAULT_UNIT,
+    out_and_back: bool = False,
+    objective: str = "cost",
+    reach: str = "population",
+    alternatives: int = 1,
+    neighborhoods: Any = None,
+    tracts: Any = None,
+    resolver: Callable[..., Any] | None = None,
+    stop_names: Sequence[str] | None = None,
+    readme: Callable[[Any, Any], str] | None = None,
 ) -> tuple[Any, Any, dict[str, Path]]:
     """Plan a route through ``stops`` and write its files; return ``(route, demographics, paths)``.
 
     The network comes from :func:`network_for_stops` (``osm``, else the embedded corridor, else online
-    unless ``offline``); ``html_offline`` makes the map self-contained.
+    unless ``offline``); planning options as :func:`plan_on_network`; ``html_offline`` makes the map
+    self-contained. With ``alternatives`` K > 1 the best route's files go to ``out_dir`` and the others
+    to ``out_dir/alt-2`` ... ``alt-K``, with ``alternatives.csv`` (:func:`routemap.compare_routes`).
+    ``stop_names`` renames the planned stops. Nothing is written when anything fails: ``out_dir`` is
+    checked before planning and filled at the end.
     """
-    from routemap.route import plan_route
-
-    if len(stops) < 2:
-        raise RoutemapError("a route needs at least two stops (start and finish)")
-    G = network_for_stops(stops, osm, offline=offline)
-    route = plan_route(
+    out_dir = check_out_dir(out_dir)
+    check_unit(unit)
+    stops = check_stops(stops, target)
+    check_target(target)
+    G = network_for_stops(stops, osm, offline=offline, target=target)
+    routes = plan_on_network(
         G,
-        list(stops),
-        target_length=target,
+        stops,
+        target=target,
         profile=profile,
         tolerance=tolerance,
         name=name,
-        online=not offline,  # a name unknown to the offline data may still be geocoded
+        offline=offline,
+        neighborhoods=neighborhoods,
+        resolver=resolver,
+        out_and_back=out_and_back,
+        objective=objective,
+        reach=reach,
+        alternatives=alternatives,
     )
-    demo, paths = analyse_and_write(route, out_dir, html_offline=html_offline, title=title)
-    return route, demo, paths
+    if stop_names is not None:
+        for route in routes:
+            for stop, stop_name in zip(route.stops, stop_names, strict=False):
+                stop.name = stop_name
+    options = {
+        "html_offline": html_offline,
+        "title": title,
+        "unit": unit,
+        "neighborhoods": neighborhoods,
+        "tracts": tracts,
+        "objective": objective,
+    }
+    with atomic_dir(out_dir) as tmp:
+        demo, written = analyse_and_write(routes[0], tmp, readme=readme, **options)
+        for i, alt in enumerate(routes[1:], start=2):
+            analyse_and_write(alt, tmp / f"alt-{i}", **options)
+        if len(routes) > 1:
+            from routemap.compare import compare_routes
+            from routemap.demographics import neighborhood_demographics
+
+            layer = neighborhood_demographics(neighborhoods, tracts)
+            table = compare_routes(routes, layer=layer, tracts=tracts)
+            with atomic_write(tmp / "alternatives.csv", newline="") as fh:
+                table.to_csv(fh, index=False)
+    paths = {name: out_dir / name for name in written}
+    return routes[0], demo, paths

@@ -8,7 +8,6 @@ the corridor's OpenMapTiles vector tiles by ``scripts/build_places_data.py``; it
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +16,9 @@ import pandas as pd
 
 from routemap import settings
 from routemap.errors import UnknownPlaceError
+from routemap.route.stops import normalize_name
+
+__all__ = ["PLACES_COLUMNS", "Place", "embedded_places_path", "find_place", "load_places", "normalize_name"]
 
 PLACES_COLUMNS = ["name", "layer", "class", "subclass", "lat", "lon"]
 
@@ -45,12 +47,6 @@ def load_places(path: str | None = None) -> pd.DataFrame:
     df = pd.read_csv(p, dtype={"name": str, "layer": str, "class": str, "subclass": str})
     df["key"] = df["name"].map(normalize_name)
     return df
-
-
-def normalize_name(name: str) -> str:
-    """Return a name folded for matching: lower case, punctuation and a leading "the" removed."""
-    text = re.sub(r"[^0-9a-z]+", " ", str(name).lower()).strip()
-    return re.sub(r"^the ", "", text)
 
 
 def find_place(name: str, places: pd.DataFrame | None = None) -> Place:

@@ -22,6 +22,12 @@ REPO_ROOT: Path | None = (
 )
 
 METERS_PER_MILE = 1609.344
+#: Metres per reporting unit: every table, marker and file that shows a distance uses one of these.
+UNIT_M = {"mi": METERS_PER_MILE, "km": 1000.0}
+#: The unit distances are shown in unless the user asks for another (the reference case is a US run).
+DEFAULT_UNIT = "mi"
+#: What a distance marker is called in GPX/GeoJSON waypoint names, per unit ("Mile 1", "Km 1").
+UNIT_WORD = {"mi": "Mile", "km": "Km"}
 
 #: A stop farther than this from any street is an error.
 MAX_SNAP_DISTANCE_M = 500.0
@@ -31,6 +37,30 @@ ROUTE_BUFFER_M = 400.0
 LENGTH_TOLERANCE = 0.01
 #: Repeated (doubled-back) length allowed, as a share of the route.
 MAX_REPEATED_SHARE = 0.03
+#: A bare target number (no unit) below this is refused: "--target 1" is far likelier a forgotten
+#: unit than a 1-metre route, while 100 and above read plainly as metres.
+MIN_BARE_TARGET_M = 100.0
+#: Seconds osmnx waits for Nominatim/Overpass: a dead connection fails in seconds, not minutes
+#: (osmnx's own default is 180 s).
+REQUESTS_TIMEOUT_S = 5.0
+
+#: Credits of every data source routemap can use, by role; a file credits only the ones it used.
+ATTRIBUTION = {
+    "osm": "(c) OpenStreetMap contributors, ODbL 1.0",
+    "tiles": "(c) OpenMapTiles (c) OpenStreetMap contributors",
+    "neighborhoods": "Los Angeles Times, Mapping L.A. (v5, 2010)",
+    "census": "U.S. Census Bureau, ACS 2013-2017 5-year; CDC/ATSDR SVI 2018",
+}
+#: The same credits as a web map shows them (trusted HTML, short).
+MAP_ATTRIBUTION = {
+    "osm": "Streets &copy; OpenStreetMap contributors (ODbL)",
+    "neighborhoods": "Neighborhoods: Los Angeles Times, Mapping L.A.",
+    "census": "Demographics: U.S. Census Bureau (ACS)",
+}
+#: What summary.json, the table and the map say when no census layer reaches the route.
+NO_CENSUS_NOTE = "no census layer covers this route"
+#: What they say when no neighborhood polygon reaches the route.
+NO_NEIGHBORHOODS_NOTE = "no neighborhood layer covers this route"
 
 
 def data_dir() -> Path:

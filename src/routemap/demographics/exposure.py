@@ -40,11 +40,15 @@ class RouteDemographics:
     near_route
         The people living within ``buffer_m`` of the route (tract figures interpolated by area onto
         the buffer polygon): the :data:`FIGURE_FIELDS` and ``area_km2``; also readable as attributes
-        (``rd.population``, ``rd.pct_foreign_born``).
+        (``rd.population``, ``rd.pct_foreign_born``). NaN (unknown, not zero) when no tract reaches the
+        buffer.
     route_length_m, buffer_m
         The route's length (metres) and the buffer's half-width.
     buffer
         The buffer polygon (EPSG:4326).
+    notes
+        What the figures lack: :data:`routemap.settings.NO_CENSUS_NOTE` when no tract reaches the
+        buffer, :data:`routemap.settings.NO_NEIGHBORHOODS_NOTE` when no neighborhood reaches the route.
     """
 
     neighborhoods: pd.DataFrame
@@ -53,6 +57,17 @@ class RouteDemographics:
     route_length_m: float
     buffer_m: float
     buffer: Any = field(repr=False, default=None)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def census_covered(self) -> bool:
+        """Return True when a census tract reaches the buffer (else every people figure is unknown, NaN)."""
+        return settings.NO_CENSUS_NOTE not in self.notes
+
+    @property
+    def neighborhoods_covered(self) -> bool:
+        """Return True when a neighborhood polygon reaches the route (else its only row is :data:`OUTSIDE`)."""
+        return settings.NO_NEIGHBORHOODS_NOTE not in self.notes
 
     def __getattr__(self, name: str) -> float:
         # rd.population, rd.pct_foreign_born...: the people figures read as attributes
@@ -72,7 +87,7 @@ class RouteDemographics:
             return value
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+            return [{str(k): clean(v) for k, v in row.items()} for row in df.to_dict("records")]
 
         return {
             "route_length_m": clean(self.route_length_m),
@@ -81,6 +96,7 @@ class RouteDemographics:
             "neighborhoods": records(self.neighborhoods),
             "visits": records(self.visits),
             "near_route": {k: clean(v) for k, v in self.near_route.items()},
+            "notes": list(self.notes),
         }
 
 
@@ -235,8 +251,15 @@ def route_demographics(
     tract_layer = (
         tracts if isinstance(tracts, gpd.GeoDataFrame) and "population" in tracts else load_tracts(tracts)
     )
-    figures = interpolate_figures(tract_layer, buffer, crs=crs).iloc[0]
-    near_route = {k: float(figures[k]) for k in FIGURE_FIELDS}
+    notes = []
+    if not (visits["name"] != OUTSIDE).any():
+        notes.append(settings.NO_NEIGHBORHOODS_NOTE)
+    if _reaches(tract_layer, buffer):
+        figures = interpolate_figures(tract_layer, buffer, crs=crs).iloc[0]
+        near_route = {k: float(figures[k]) for k in FIGURE_FIELDS}
+    else:  # no tract there: the people are unknown, not zero
+        near_route = {k: math.nan for k in FIGURE_FIELDS}
+        notes.append(settings.NO_CENSUS_NOTE)
     near_route["area_km2"] = buffer_utm.area / 1e6
     return RouteDemographics(
         neighborhoods=per_hood,
@@ -245,4 +268,13 @@ def route_demographics(
         route_length_m=float(length_m),
         buffer_m=float(buffer_m),
         buffer=buffer.to_crs(4326).iloc[0],
+        notes=notes,
     )
+
+
+def _reaches(layer: gpd.GeoDataFrame, shapes: gpd.GeoSeries) -> bool:
+    """Return True when any polygon of ``layer`` intersects any of ``shapes``."""
+    if not len(layer):
+        return False
+    hits = layer.sindex.query(shapes.to_crs(layer.crs).values, predicate="intersects")
+    return bool(hits.size)

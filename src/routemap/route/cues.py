@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely import LineString
 
-from routemap.settings import METERS_PER_MILE
+from routemap.settings import UNIT_M
 
 #: An unnamed way this close to a parallel named street takes its name.
 ALONGSIDE_M = 30.0
@@ -107,7 +107,7 @@ def _alongside_names(route: Any, edges: gpd.GeoDataFrame, utm: Any) -> list[str]
 
 
 def cue_sheet(route: Any) -> pd.DataFrame:
-    """Return the cues of ``route``: ``distance_m, distance_mi, turn, street, instruction``.
+    """Return the cues of ``route``: ``distance_m, distance_mi, distance_km, turn, street, instruction``.
 
     See the module docstring for how sidewalks are named and jogs folded.
     """
@@ -170,7 +170,8 @@ def cue_sheet(route: Any) -> pd.DataFrame:
 def _cue(distance_m: float, turn: str, street: str, instruction: str) -> dict[str, Any]:
     return {
         "distance_m": round(distance_m, 1),
-        "distance_mi": round(distance_m / METERS_PER_MILE, 3),
+        "distance_mi": round(distance_m / UNIT_M["mi"], 3),
+        "distance_km": round(distance_m / UNIT_M["km"], 3),
         "turn": turn,
         "street": street,
         "instruction": instruction,

@@ -301,7 +301,7 @@ class Route:
         )
 
     def cue_sheet(self) -> pd.DataFrame:
-        """Return the turn-by-turn cues: ``distance_m, distance_mi, turn, street, instruction``.
+        """Return the turn-by-turn cues: ``distance_m, distance_mi, distance_km, turn, street, instruction``.
 
         A cue comes where the runner changes street; unnamed sidewalks take the name of the street they
         run beside, and short jogs fold into the stretch around them (see :mod:`routemap.route.cues`).

@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
-from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
+from routemap.route.stops import ResolvedStop, Resolver, pick_candidates, resolve_stop
 from routemap.route.target import path_edges, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
@@ -142,6 +142,7 @@ def plan_route(
     name: str | None = None,
     online: bool = False,
     neighborhoods: Any = None,
+    resolver: Resolver | None = None,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -177,6 +178,10 @@ def plan_route(
         Geocode names the data does not know with osmnx (needs the internet).
     neighborhoods : GeoDataFrame, optional
         The neighborhood layer for area stops (default: the embedded one).
+    resolver : callable, optional
+        ``resolver(name, bbox) -> Stop`` for names the network does not hold (see
+        :data:`routemap.route.stops.Resolver`); default :func:`routemap.resolve.default_resolver` with
+        ``neighborhoods`` and ``online``.
 
     Returns
     -------
@@ -197,7 +202,10 @@ def plan_route(
     if len(stops) == 0:
         raise StopError("no stops given; give at least a start (and a target length) or two stops")
     resolved = [
-        resolve_stop(cg, s, max_snap_m=max_snap_m, neighborhoods=neighborhoods, online=online) for s in stops
+        resolve_stop(
+            cg, s, max_snap_m=max_snap_m, neighborhoods=neighborhoods, online=online, resolver=resolver
+        )
+        for s in stops
     ]
     pick_candidates(cg, resolved)
     if len(resolved) == 1:

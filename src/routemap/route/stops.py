@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from routemap.errors import StopTooFarError, UnknownPlaceError, UnreachableStopError
+from routemap.errors import OfflineError, StopTooFarError, UnknownPlaceError, UnreachableStopError
 from routemap.route.compile import CompiledGraph
 from routemap.route.streets import (
     close_names,
@@ -136,6 +137,13 @@ def snap_point(cg: CompiledGraph, name: str, lat: float, lon: float, max_snap_m:
     if dist > max_snap_m:
         street_m = street_distance(cg, lat, lon)
         if street_m > max_snap_m:
+            if swapped_on_network(cg, lat, lon, max_snap_m):
+                raise StopTooFarError(
+                    f"stop {name!r} ({lat:.5f}, {lon:.5f}) is {street_m:,.0f} m from the nearest street, "
+                    f"but {lon:.5f},{lat:.5f} lies on the network: give latitude first, "
+                    f"i.e. '{lon},{lat}'",
+                    street_m,
+                )
             raise StopTooFarError(
                 f"stop {name!r} ({lat:.5f}, {lon:.5f}) is {street_m:,.0f} m from the nearest street of "
                 f"the network (limit {max_snap_m:,.0f} m); move it or load a network that covers it",
@@ -146,6 +154,16 @@ def snap_point(cg: CompiledGraph, name: str, lat: float, lon: float, max_snap_m:
             f"connected street node is {dist:,.0f} m away, limit {max_snap_m:,.0f} m); move the stop"
         )
     return idx, dist
+
+
+def swapped_on_network(cg: CompiledGraph, lat: float, lon: float, max_snap_m: float) -> bool:
+    """Return True when ``(lon, lat)`` read the other way round lies within ``max_snap_m`` of a street.
+
+    Catches a "lon,lat" pair typed in the wrong order anywhere in the world, not only near one city.
+    """
+    if not (-90 <= lon <= 90) or (lat, lon) == (lon, lat):
+        return False
+    return street_distance(cg, lon, lat) <= max_snap_m
 
 
 def area_nodes(cg: CompiledGraph, name: str, area: BaseGeometry) -> np.ndarray:
@@ -199,9 +217,34 @@ def split_intersection(text: str) -> tuple[str, str] | None:
 
 
 # -- resolution --------------------------------------------------------------------------------------
-def _named_nodes(cg: CompiledGraph) -> dict[str, list[int]]:
-    from routemap.places import normalize_name
+#: A stop-name resolver: ``resolver(name, bbox)`` returns the :class:`Stop` (a point or an area) that
+#: ``name`` means on a network covering ``bbox`` (west, south, east, north in degrees), or raises
+#: :class:`~routemap.errors.UnknownPlaceError` with its closest names as ``suggestions``. The engine calls
+#: it only for names the network itself does not hold; :func:`routemap.resolve.default_resolver` is the
+#: default (the embedded gazetteer and neighborhoods where they cover the network, then online geocoding).
+Resolver = Callable[[str, tuple[float, float, float, float]], Stop]
 
+#: A named way no longer than this across is a place to meet (a square, a passage), not a street to
+#: locate along: its name alone resolves to its middle node.
+PLACE_WAY_MAX_M = 300.0
+#: How many names of the network a typo's message suggests.
+NETWORK_SUGGESTIONS = 3
+#: How many suggestions a message lists at most.
+MAX_SUGGESTIONS = 8
+
+
+def normalize_name(name: str) -> str:
+    """Return a name folded for matching: lower case, punctuation and a leading "the" removed."""
+    text = re.sub(r"[^0-9a-z]+", " ", str(name).lower()).strip()
+    return re.sub(r"^the ", "", text)
+
+
+def network_bbox(cg: CompiledGraph) -> tuple[float, float, float, float]:
+    """Return the (west, south, east, north) of the routable network, in degrees."""
+    return float(cg.lon.min()), float(cg.lat.min()), float(cg.lon.max()), float(cg.lat.max())
+
+
+def _named_nodes(cg: CompiledGraph) -> dict[str, list[int]]:
     hit = cg.cache.get("_named_nodes")
     if hit is None:
         hit = defaultdict(list)
@@ -213,12 +256,14 @@ def _named_nodes(cg: CompiledGraph) -> dict[str, list[int]]:
     return hit
 
 
-def _point_stop(cg, name, kind, lat, lon, max_snap_m) -> ResolvedStop:
+def _point_stop(
+    cg: CompiledGraph, name: str, kind: str, lat: float, lon: float, max_snap_m: float
+) -> ResolvedStop:
     idx, dist = snap_point(cg, name, lat, lon, max_snap_m)
     return ResolvedStop(name, kind, float(lat), float(lon), np.array([idx]), dist)
 
 
-def _area_stop(cg, name, area) -> ResolvedStop:
+def _area_stop(cg: CompiledGraph, name: str, area: BaseGeometry) -> ResolvedStop:
     nodes = area_nodes(cg, name, area)
     c = area.representative_point()
     return ResolvedStop(name, "area", float(c.y), float(c.x), nodes, 0.0, area)
@@ -231,20 +276,20 @@ def resolve_stop(
     max_snap_m: float = 500.0,
     neighborhoods: Any = None,
     online: bool = False,
+    resolver: Resolver | None = None,
 ) -> ResolvedStop:
     """Return one stop resolved on ``cg`` (see :func:`routemap.route.plan_route` for what is accepted).
+
+    Coordinates, ``"A & B"`` intersections and the network's own named nodes resolve here; any other
+    name goes to ``resolver`` (default :func:`routemap.resolve.default_resolver` with ``neighborhoods``
+    and ``online``, imported only when a name needs it).
 
     Raises
     ------
     UnknownPlaceError, StopTooFarError
     """
     if isinstance(value, Stop):
-        if value.area is not None:
-            return _area_stop(cg, value.name, value.area)
-        if value.lat is None or value.lon is None:
-            raise UnknownPlaceError(f"stop {value.name!r} has neither lat/lon nor an area; give one")
-        lat, lon = _check_latlon(float(value.lat), float(value.lon), value.name)
-        return _point_stop(cg, value.name, value.kind or "point", lat, lon, max_snap_m)
+        return _stop_object(cg, value, max_snap_m)
     if isinstance(value, BaseGeometry):
         return _area_stop(cg, "area", value)
     if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
@@ -255,6 +300,8 @@ def resolve_stop(
             f"stop {value!r} is not understood; give (lat, lon), 'lat,lon', 'Street & Street', "
             "a place or neighborhood name, or a Stop"
         )
+    if resolver is None:
+        resolver = _lazy_default_resolver(neighborhoods=neighborhoods, online=online)
     text = value.strip()
     latlon = parse_latlon(text)
     if latlon is not None:
@@ -265,65 +312,92 @@ def resolve_stop(
             nodes = resolve_intersection(cg, text, *pair)
         except UnknownPlaceError as street_error:
             try:
-                return _named_stop(cg, text, max_snap_m, neighborhoods, online)
+                return _named_stop(cg, text, max_snap_m, resolver)
             except UnknownPlaceError:
                 raise street_error from None
         lat = float(cg.lat[nodes].mean())
         lon = float(cg.lon[nodes].mean())
         return ResolvedStop(text, "intersection", lat, lon, nodes, 0.0)
-    return _named_stop(cg, text, max_snap_m, neighborhoods, online)
+    return _named_stop(cg, text, max_snap_m, resolver)
 
 
-def _named_stop(cg, text, max_snap_m, neighborhoods, online) -> ResolvedStop:
-    from routemap.places import find_place, normalize_name
+def _stop_object(cg: CompiledGraph, value: Stop, max_snap_m: float) -> ResolvedStop:
+    if value.area is not None:
+        return _area_stop(cg, value.name, value.area)
+    if value.lat is None or value.lon is None:
+        raise UnknownPlaceError(f"stop {value.name!r} has neither lat/lon nor an area; give one")
+    lat, lon = _check_latlon(float(value.lat), float(value.lon), value.name)
+    return _point_stop(cg, value.name, value.kind or "point", lat, lon, max_snap_m)
 
+
+def _lazy_default_resolver(*, neighborhoods: Any, online: bool) -> Resolver:
+    """Return a resolver that builds the default one on its first call (most stops never need it)."""
+    built: list[Resolver] = []
+
+    def resolver(name: str, bbox: tuple[float, float, float, float]) -> Stop:
+        if not built:
+            from routemap.resolve import default_resolver  # above route/: imported only when used
+
+            built.append(default_resolver(neighborhoods=neighborhoods, online=online))
+        return built[0](name, bbox)
+
+    return resolver
+
+
+def _named_stop(cg: CompiledGraph, text: str, max_snap_m: float, resolver: Resolver) -> ResolvedStop:
     named = _named_nodes(cg).get(normalize_name(text))
     if named:
         i = min(named)
         return ResolvedStop(text, "place", float(cg.lat[i]), float(cg.lon[i]), np.array([i]), 0.0)
-    suggestions: list[str] = []
-    area = _find_neighborhood(text, neighborhoods, suggestions)
-    if area is not None and normalize_name(area[0]) == normalize_name(text):
-        return _area_stop(cg, area[0], area[1])
-    # a place inside a neighborhood ("MacArthur Park" is in Westlake) is the place, not the area
     try:
-        place = find_place(text)
+        found = resolver(text, network_bbox(cg))
+    except OfflineError as exc:  # the geocoder is out of reach: still say what the network holds
+        close = close_names(text, network_names(cg), n=NETWORK_SUGGESTIONS)
+        hint = f"; closest names in the network: {', '.join(close)}" if close else ""
+        raise OfflineError(f"{exc}{hint}") from None
     except UnknownPlaceError as exc:
-        suggestions.extend(exc.suggestions)
-    else:
-        return _point_stop(cg, place.name, "place", place.lat, place.lon, max_snap_m)
-    if area is not None:
-        return _area_stop(cg, area[0], area[1])
-    if online:
-        import osmnx as ox
+        way = _short_way_node(cg, text)
+        if way is not None:  # a square or passage of the network's own: a place to meet
+            return ResolvedStop(text, "place", float(cg.lat[way]), float(cg.lon[way]), np.array([way]), 0.0)
+        raise _unknown_name(cg, text, exc) from None
+    if found.area is not None:
+        return _area_stop(cg, found.name, found.area)
+    return _stop_object(cg, Stop(found.name, found.lat, found.lon, kind=found.kind or "place"), max_snap_m)
 
-        try:
-            lat, lon = ox.geocode(text)
-        except Exception as exc:  # osmnx raises several types for "nothing found"
-            raise UnknownPlaceError(f"geocoding found no place named {text!r}: {exc}") from exc
-        return _point_stop(cg, text, "place", lat, lon, max_snap_m)
+
+def _short_way_node(cg: CompiledGraph, text: str) -> int | None:
+    """Return the middle node of the way named exactly ``text`` when it spans at most
+    :data:`PLACE_WAY_MAX_M` (a square, a passage); None for a long street or no such way."""
+    nodes = street_nodes(street_index(cg), text)
+    found = np.array(sorted(nodes[0]), dtype=np.int64) if nodes else np.zeros(0, np.int64)
+    if not len(found) or not cg.through[found].any():
+        return None
+    x, y = cg.ux[found], cg.uy[found]
+    if max(np.ptp(x), np.ptp(y)) > PLACE_WAY_MAX_M:
+        return None
+    found = found[cg.through[found]]
+    d = np.hypot(cg.ux[found] - x.mean(), cg.uy[found] - y.mean())
+    return int(found[np.lexsort((found, np.round(d, 3)))[0]])
+
+
+def network_names(cg: CompiledGraph) -> list[str]:
+    """Return the names the network itself holds: its named nodes and its streets' names."""
+    names = {str(cg.graph.nodes[cg.node_ids[ix[0]]].get("name")) for ix in _named_nodes(cg).values()}
+    return sorted(names | set(street_index(cg).names.values()))
+
+
+def _unknown_name(cg: CompiledGraph, text: str, exc: UnknownPlaceError) -> UnknownPlaceError:
+    """Return the error for a name nobody knows: a street named alone, or suggestions from the data."""
     index = street_index(cg)
     if any(street_nodes(index, text)):
         examples = [f"{text} & {c}" for c in street_crossings(index, text)[:5]]
         hint = f", e.g. {', '.join(repr(e) for e in examples[:3])}" if examples else ""
-        raise UnknownPlaceError(f"{text!r} is a street, not a place; name an intersection{hint}", examples)
-    suggestions.extend(close_names(text, list(index.names.values()), n=3))
-    close = list(dict.fromkeys(suggestions))[:8]
+        return UnknownPlaceError(f"{text!r} is a street, not a place; name an intersection{hint}", examples)
+    suggestions = list(exc.suggestions)
+    suggestions.extend(close_names(text, network_names(cg), n=NETWORK_SUGGESTIONS))
+    close = list(dict.fromkeys(suggestions))[:MAX_SUGGESTIONS]
     hint = f"; closest known names: {', '.join(close)}" if close else ""
-    how = "" if online else " (online=True would geocode it)"
-    raise UnknownPlaceError(f"no street, place or neighborhood named {text!r}{how}{hint}", close)
-
-
-def _find_neighborhood(text: str, layer: Any, suggestions: list[str]):
-    try:
-        from routemap.demographics import find_neighborhood
-    except ImportError:
-        return None
-    try:
-        return find_neighborhood(text, layer=layer)
-    except UnknownPlaceError as exc:
-        suggestions.extend(exc.suggestions)
-        return None
+    return UnknownPlaceError(f"{exc}{hint}", close)
 
 
 def pick_candidates(cg: CompiledGraph, stops: list[ResolvedStop]) -> None:
