@@ -117,6 +117,9 @@ def test_helsinki_yaml_compare_with_osm(helsinki_pbf, tmp_path):
         assert summary["near_route"] is None and NO_CENSUS_NOTE in summary["notes"]
         assert [s["role"] for s in summary["sources"]] == ["street network"]
         assert "Km 1" in gpx_waypoint_names(out / "variants" / slug / "route.gpx")
+    comparison = (out / "comparison.html").read_text()
+    assert "OpenStreetMap" in comparison
+    assert not any(word in comparison for word in LA_WORDS)  # the LA layer neither drawn nor credited
 
 
 def test_helsinki_name_typo_suggests_the_networks_names(helsinki_pbf, tmp_path, capsys):

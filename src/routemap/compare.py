@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import geopandas as gpd
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -517,6 +518,9 @@ def _write_comparison_map(
 
     if routes:
         layer = neighborhood_demographics()
+        # the LA layer is drawn (and credited) only where it covers a route: not under a Helsinki comparison
+        hits = layer.sindex.query(gpd.GeoSeries([r.geometry for r in routes], crs=4326).to_crs(layer.crs))
+        layer = layer if len(hits[1]) else None
         m = render_map(
             routes, neighborhoods=layer, title="Route comparison", offline=offline, comparison=table
         )

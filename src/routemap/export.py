@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry import Point
 
 import routemap
+from routemap import settings
 from routemap._files import atomic_path, atomic_write, write_csv
 from routemap.errors import RoutemapError
 from routemap.render.layers import UNIT_M, check_unit, distance_text
@@ -28,10 +29,8 @@ if TYPE_CHECKING:
 
 OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 ODBL_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
-ATTRIBUTION = (
-    "Streets: (c) OpenStreetMap contributors, ODbL. Neighborhoods: Los Angeles Times, Mapping L.A. "
-    "Demographics: U.S. Census Bureau."
-)
+#: The credit of a GPX or GeoJSON file by default: the street data (the route is all such a file holds).
+ATTRIBUTION = f"Streets: {settings.ATTRIBUTION['osm']}."
 
 #: The route's color in the PNG (the HTML map's first route color).
 ROUTE_COLOR = "#1f4fbf"
@@ -214,6 +213,7 @@ def write_png(
     title: str | None = None,
     dpi: int = 200,
     streets: bool = True,
+    attribution: str | None = None,
 ) -> None:
     """Write a print-ready PNG of the route over neighborhoods and streets (no base tiles needed).
 
@@ -237,6 +237,9 @@ def write_png(
         Draw the street base under the route: the route graph's streets near it, styled by class like
         the HTML map's "Streets (offline)" layer (main streets wider and darker), with the names of the
         main streets; a legend names the route, the markers and the street classes.
+    attribution : str, optional
+        The credit line at the foot of the page (default: OpenStreetMap, plus the LA Times and census
+        credits when ``neighborhoods`` is drawn).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -306,7 +309,11 @@ def write_png(
     length = f"{route.length_m / UNIT_M[unit]:.2f} {unit}"
     text = title if title is not None else f"{route.name} ({length})"
     fig.suptitle(text, fontsize=14, y=0.97, parse_math=False)
-    fig.text(0.03, 0.02, ATTRIBUTION, fontsize=6, color="#444444")
+    if attribution is None:
+        attribution = ATTRIBUTION
+        if neighborhoods is not None:
+            attribution += f" Neighborhoods: {settings.ATTRIBUTION['neighborhoods']}. Demographics: {settings.ATTRIBUTION['census']}."
+    fig.text(0.03, 0.02, attribution, fontsize=6, color="#444444")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
 

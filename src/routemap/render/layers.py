@@ -18,10 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from routemap.errors import DemographicsError, RoutemapError
 from routemap.render.elements import escape_html
-from routemap.settings import METERS_PER_MILE
-
-#: Distance units a map can mark.
-UNIT_M = {"mi": METERS_PER_MILE, "km": 1000.0}
+from routemap.settings import UNIT_M
 
 #: Route colors: dark, saturated and away from the yellow-orange-red of the choropleth.
 ROUTE_COLORS = (

@@ -14,6 +14,7 @@ from branca.element import Element
 from folium.plugins import PolyLineTextPath
 from folium.utilities import JsCode
 
+from routemap import settings
 from routemap._files import atomic_write
 from routemap.errors import OfflineError, RoutemapError
 from routemap.render import layers
@@ -26,12 +27,17 @@ from routemap.render.streets import AREAS_PANE, PANE_Z, streets_layer
 if TYPE_CHECKING:
     from routemap.route.model import Route
 
-#: Credits shown on every map.
-DEFAULT_ATTRIBUTION = (
-    "Streets &copy; OpenStreetMap contributors (ODbL)",
-    "Neighborhoods: Los Angeles Times, Mapping L.A.",
-    "Demographics: U.S. Census Bureau (ACS)",
-)
+#: Credits shown on a map with the embedded LA layers (OSM, the LA Times neighborhoods, the census); a map
+#: without neighborhoods credits OpenStreetMap only (see :func:`default_attribution`).
+DEFAULT_ATTRIBUTION = tuple(settings.MAP_ATTRIBUTION[k] for k in ("osm", "neighborhoods", "census"))
+
+
+def default_attribution(neighborhoods: Any | None) -> list[str]:
+    """Return the credits for a map that draws ``neighborhoods`` (or none): only the data it shows."""
+    if neighborhoods is None:
+        return [settings.MAP_ATTRIBUTION["osm"]]
+    return list(DEFAULT_ATTRIBUTION)
+
 
 OFFLINE_NOTE = (
     "<b>Offline copy.</b> Streets and street names are drawn from data inside this file; the "
@@ -84,7 +90,7 @@ def render_map(
     simplify_m: float = 2.0,
     tiles: str | None = "OpenStreetMap",
     colors: Sequence[str] | None = None,
-    attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
+    attribution: Sequence[str] | None = None,
     arrows: bool = True,
     height: str = "100%",
     basemap: bool = True,
@@ -132,8 +138,9 @@ def render_map(
         folium tile set when online; None for no base map.
     colors : sequence of str, optional
         One CSS color per route (default: :data:`routemap.render.layers.ROUTE_COLORS`).
-    attribution : sequence of str
-        Credits (trusted HTML) added to the map's attribution.
+    attribution : sequence of str, optional
+        Credits (trusted HTML) added to the map's attribution (default: OpenStreetMap, and the LA Times
+        and census credits when ``neighborhoods`` is drawn).
     arrows : bool
         Draw direction arrows along the routes.
     height : str
@@ -213,7 +220,8 @@ def render_map(
     if offline:
         note = OFFLINE_NOTE if basemap else OFFLINE_NOTE_NO_STREETS
         m.add_child(HtmlControl(note, position="bottomleft", css_class="routemap-note"))
-    m.add_child(Attribution(list(attribution)))
+    credits = default_attribution(neighborhoods) if attribution is None else list(attribution)
+    m.add_child(Attribution(credits))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
     minx, miny, maxx, maxy = gpd.GeoSeries(lines).total_bounds

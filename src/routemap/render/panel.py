@@ -116,7 +116,14 @@ def route_panel_html(
             f"<td><span class='routemap-bar' style='width:{width}px'></span></td>"
             f"<td class='num'>{escape_html(f'{float(amount):.2f} {unit}')}</td></tr>"
         )
-    parts.append(f"<h3>Neighborhoods, in order</h3><table>{''.join(rows)}</table>")
+    if rows:
+        parts.append(f"<h3>Neighborhoods, in order</h3><table>{''.join(rows)}</table>")
+    notes = [str(n) for n in (getattr(demographics, "notes", None) or [])]
+    if notes:  # e.g. "no census layer covers this route": say what is unknown instead of showing zeros
+        text = "; ".join(notes)
+        parts.append(
+            f"<div class='routemap-muted routemap-notes'>{escape_html(text[:1].upper() + text[1:])}.</div>"
+        )
     near = dict(demographics.near_route or {})
     buffer_m = getattr(demographics, "buffer_m", None)
     people = near.get("population")
