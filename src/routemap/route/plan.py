@@ -14,8 +14,18 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
+from routemap.route.objective import (
+    DEFAULT_OBJECTIVE,
+    Candidate,
+    EdgeCost,
+    Objective,
+    apply_cost,
+    get_objective,
+    meets_limits,
+    path_edges,
+)
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import path_edges, plan_with_splits
+from routemap.route.target import plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -142,6 +152,8 @@ def plan_route(
     name: str | None = None,
     online: bool = False,
     neighborhoods: Any = None,
+    objective: str | Objective | None = None,
+    cost: EdgeCost | None = None,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -177,6 +189,11 @@ def plan_route(
         Geocode names the data does not know with osmnx (needs the internet).
     neighborhoods : GeoDataFrame, optional
         The neighborhood layer for area stops (default: the embedded one).
+    objective : str or Objective, optional
+        What ranks candidate routes (see :mod:`routemap.route.objective`; default ``"length"``: least
+        run twice, then closest to the target, then cheapest).
+    cost : EdgeCost, optional
+        Edge costs from an edge attribute or a function instead of the profile's multipliers.
 
     Returns
     -------
@@ -193,7 +210,8 @@ def plan_route(
     target_m = None if target_length is None else parse_length(target_length)
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
-    cg = compile_graph(G, profile, weights)
+    chosen = get_objective(objective)
+    cg = apply_cost(compile_graph(G, profile, weights), cost)
     if len(stops) == 0:
         raise StopError("no stops given; give at least a start (and a target length) or two stops")
     resolved = [
@@ -228,43 +246,66 @@ def plan_route(
                 minimum_m=minimum,
             )
         path, stop_idx = _search(
-            cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights
-        )
+            cg, resolved, nodes, target_m=target_m, tolerance=tolerance,
+            max_repeated_share=max_repeated_share, profile=profile, objective=chosen,
+        )  # fmt: skip
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
 
 
-def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
-    best = None
-    attempts = [(False, False), (False, True)] + ([(True, True)] if profile != "shortest" else [])
-    for use_shortest, thorough in attempts:
-        # a quick search, then a thorough one; then without the profile, whose preferred streets may
-        # all be too long for a target near the minimum
+#: The search's attempts, in order: (on the ``shortest`` profile, thorough). A quick search, a thorough
+#: one, then the thorough one without the profile, whose preferred streets may all be too long for a
+#: target near the minimum.
+SEARCH_ATTEMPTS: tuple[tuple[bool, bool], ...] = ((False, False), (False, True), (True, True))
+#: Split depth (see :func:`routemap.route.target.plan_with_splits`) of a quick and of a thorough attempt.
+SPLIT_DEPTH_QUICK = 1
+SPLIT_DEPTH_THOROUGH = 2
+
+
+def _search(
+    cg: CompiledGraph,
+    resolved: list[ResolvedStop],
+    nodes: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    profile: str,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[list[int], list[int]]:
+    """Return the path (node indices of ``cg``) and stop indices of the first route meeting the limits.
+
+    Raises TargetLengthError naming the best failure (by the objective's key) when none does.
+    """
+    best: Candidate | None = None
+    for use_shortest, thorough in SEARCH_ATTEMPTS:
+        if use_shortest and profile == "shortest":
+            continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         found = plan_with_splits(
-            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 1
-        )
-        for path, stop_idx in found:
-            pos = path_edges(graph, path)
-            lengths = graph.length[pos]
-            total = float(lengths.sum())
-            _, first = np.unique(graph.eid[pos], return_index=True)
-            repeated = float(lengths.sum() - lengths[first].sum())
-            ok = abs(total - target_m) <= tolerance * target_m and repeated <= max_repeated_share * total
-            if ok:
-                return _translate(graph, cg, path), stop_idx
-            score = (repeated / total, abs(total - target_m))
-            if best is None or score < best[0]:
-                best = (score, total, repeated)
+            graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            thorough=thorough, max_depth=SPLIT_DEPTH_THOROUGH if thorough else SPLIT_DEPTH_QUICK,
+            objective=objective,
+        )  # fmt: skip
+        for cand, stop_idx in found:
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                return _translate(graph, cg, cand.path), stop_idx
+            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                best = cand
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
             "try another target, a larger tolerance or other stops"
         )
     raise TargetLengthError(
-        f"the best route of {_fmt_len(target_m)} found repeats {best[0][0]:.1%} of its length "
-        f"(limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
+        f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
+        f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
+
+
+def _failure_key(cand: Candidate, target_m: float) -> tuple[float, float]:
+    """Return how far a route is from the limits: repeated share first (the limit broken), then length."""
+    return (cand.repeated_m / cand.metres, abs(cand.metres - target_m))
 
 
 def _translate(src: CompiledGraph, dst: CompiledGraph, idx: list[int]) -> list[int]:
