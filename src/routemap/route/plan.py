@@ -25,7 +25,7 @@ from routemap.route.objective import (
     path_edges,
 )
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import plan_with_splits
+from routemap.route.target import plan_closed, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -256,6 +256,8 @@ def plan_route(
 #: one, then the thorough one without the profile, whose preferred streets may all be too long for a
 #: target near the minimum.
 SEARCH_ATTEMPTS: tuple[tuple[bool, bool], ...] = ((False, False), (False, True), (True, True))
+#: Attempts of the general search after a route back to its start could not be grown within the limits.
+CLOSED_ATTEMPTS = 1
 #: Split depth (see :func:`routemap.route.target.plan_with_splits`) of a quick and of a thorough attempt.
 SPLIT_DEPTH_QUICK = 1
 SPLIT_DEPTH_THOROUGH = 2
@@ -277,7 +279,20 @@ def _search(
     Raises TargetLengthError naming the best failure (by the objective's key) when none does.
     """
     best: Candidate | None = None
-    for use_shortest, thorough in SEARCH_ATTEMPTS:
+    attempts = SEARCH_ATTEMPTS
+    if nodes[0] == nodes[-1]:
+        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); the general
+        # search below is slow on these and rarely better, so only its quick attempt follows
+        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m)
+        for cand, stop_idx in plan_closed(
+            cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
+        ):
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                return cand.path, stop_idx
+            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                best = cand
+        attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
+    for use_shortest, thorough in attempts:
         if use_shortest and profile == "shortest":
             continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg

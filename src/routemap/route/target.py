@@ -189,7 +189,7 @@ def spike_metres(
         if not active.any():
             break
         i = np.nonzero(active)[0]
-        out[i] += cg.length[cg.edge_pos(px[i], x[i])]
+        out[i] += fwd.metres[x[i]] - fwd.metres[px[i]]  # the tree edge px -> x
         x = np.where(active, px, x)
         y = np.where(active, py, y)
     return out
@@ -470,4 +470,365 @@ def plan_with_splits(
         frontier = next_frontier
         if not frontier:
             break
+    return results
+
+
+# -- loops: petals from one stop -------------------------------------------------------------------------
+#: Via points per petal tried, in order: a triangle (start and two via points), then a quadrilateral.
+LOOP_VIA_COUNTS = (2, 3)
+#: Directions (degrees from east) in which a petal's circle is laid from the start; eight compass points
+#: cover every side of the start (a park, a shore) without trying near-duplicates.
+LOOP_DIRECTIONS_DEG = (0, 45, 90, 135, 180, 225, 270, 315)
+#: Share of the target planned through the via points; the exact finish adds the rest, so the petal
+#: must fall a little short (the finish can lengthen a path, never shorten it).
+LOOP_FILL_SHARE = 0.9
+#: Times a petal is rescaled to its measured length before giving up on that direction.
+LOOP_RESCALES = 2
+#: A petal running at most this share of the target twice (same streets or alongside) ends the search:
+#: within the 5% a loop may double back, with room for measuring on the edge geometry.
+LOOP_GOOD_OVERLAP_SHARE = 0.03
+#: Within this distance (metres) and angle of the route so far an edge runs alongside it (the doubled-back
+#: measure's radius and angle, :mod:`routemap.route.overlap`): later legs avoid it like a used edge.
+NEAR_RADIUS_M = 35.0
+NEAR_MIN_COS = 0.7
+#: Cost multiplier, in loops, of edges used or alongside the route so far: a loop has room to go round.
+LOOP_PENALTY = 5.0
+#: Spacing of the route samples matched against edges (metres).
+NEAR_SPACING_M = 10.0
+
+
+def _edge_frames(cg: CompiledGraph) -> tuple[cKDTree, np.ndarray]:
+    """Return a KD-tree of the undirected edges' midpoints and their unit directions (cached)."""
+    hit = cg.cache.get("_edge_frames")
+    if hit is None:
+        n_e = int(cg.eid.max()) + 1
+        first = np.full(n_e, -1, np.int64)
+        first[cg.eid[::-1]] = np.arange(len(cg.eid))[::-1]
+        u, v = cg.row[first], cg.col[first]
+        mx, my = (cg.ux[u] + cg.ux[v]) / 2, (cg.uy[u] + cg.uy[v]) / 2
+        dx, dy = cg.ux[v] - cg.ux[u], cg.uy[v] - cg.uy[u]
+        norm = np.maximum(np.hypot(dx, dy), 1e-9)
+        hit = cg.cache["_edge_frames"] = (
+            cKDTree(np.column_stack([mx, my])),
+            np.column_stack([dx, dy]) / norm[:, None],
+        )
+    return hit
+
+
+def _near_pairs(cg: CompiledGraph, path: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (distance along ``path`` of a sample, undirected edge id) for every edge alongside a sample.
+
+    Samples every :data:`NEAR_SPACING_M`; an edge is alongside when its midpoint lies within
+    :data:`NEAR_RADIUS_M` and its direction within the angle of :data:`NEAR_MIN_COS` of the path's.
+    """
+    tree, direction = _edge_frames(cg)
+    empty = np.zeros(0), np.zeros(0, np.int64)
+    if len(path) < 2:
+        return empty
+    p = np.asarray(path, np.int64)
+    x, y = cg.ux[p], cg.uy[p]
+    seg = np.hypot(np.diff(x), np.diff(y))
+    d = np.concatenate([[0.0], np.cumsum(seg)])
+    if d[-1] <= 0:
+        return empty
+    s = np.arange(0.0, d[-1], NEAR_SPACING_M)
+    k = np.clip(np.searchsorted(d, s, side="right") - 1, 0, len(seg) - 1)
+    sx, sy = np.interp(s, d, x), np.interp(s, d, y)
+    ok = seg[k] > 1e-9
+    ux = np.where(ok, np.diff(x)[k] / np.maximum(seg[k], 1e-9), 0.0)
+    uy = np.where(ok, np.diff(y)[k] / np.maximum(seg[k], 1e-9), 0.0)
+    pairs = cKDTree(np.column_stack([sx, sy])).sparse_distance_matrix(
+        tree, NEAR_RADIUS_M, output_type="ndarray"
+    )
+    si, ei = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    cos = np.abs(direction[ei, 0] * ux[si] + direction[ei, 1] * uy[si])
+    keep = cos >= NEAR_MIN_COS
+    # distances measured on node coordinates: scale to the path's real (edge) length
+    real = float(cg.length[path_edges(cg, path)].sum())
+    return s[si[keep]] * (real / d[-1]), ei[keep]
+
+
+def near_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
+    """Return a mask per undirected edge id: the edges running alongside ``path`` (or on it)."""
+    mask = np.zeros(int(cg.eid.max()) + 1, bool)
+    mask[_near_pairs(cg, path)[1]] = True
+    return mask
+
+
+def petal_points(cg: CompiledGraph, a: int, *, radius: float, direction_deg: float, vias: int) -> list[int]:
+    """Return via nodes on a circle of ``radius`` through a, whose centre lies ``direction_deg`` from a.
+
+    The start and the via points split the circle evenly (a triangle, a square...), in counter-clockwise
+    order, snapped to the nearest through nodes.
+    """
+    t = np.deg2rad(direction_deg)
+    cx, cy = cg.ux[a] + radius * np.cos(t), cg.uy[a] + radius * np.sin(t)
+    start = t + np.pi  # the angle of a seen from the centre
+    angles = start + 2 * np.pi * np.arange(1, vias + 1) / (vias + 1)
+    pts = np.column_stack([cx + radius * np.cos(angles), cy + radius * np.sin(angles)])
+    nodes = [int(i) for i in nearest_through(cg, pts)]
+    return [w for w in dict.fromkeys(nodes) if w != a]
+
+
+def _petal(
+    cg: CompiledGraph,
+    a: int,
+    vias: list[int],
+    *,
+    target_m: float,
+    band: float,
+    top_k: int,
+    objective: Objective,
+) -> tuple[Candidate | None, float]:
+    """Return the best loop a -> vias... -> v -> a within the band (or None) and the petal's length
+    without the finish (through the vias and straight back), to rescale by."""
+    used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
+    avoid = np.zeros(len(used_count), bool)
+    path = [a]
+    done = 0.0
+    for w in vias:
+        tree = shortest_tree(cg, path[-1], used=avoid, factor=LOOP_PENALTY)
+        if not np.isfinite(tree.cost[w]):
+            return None, 0.0
+        leg = tree.path(w)
+        done += float(tree.metres[w])
+        np.add.at(used_count, cg.eid[path_edges(cg, leg)], 1)
+        path.extend(leg[1:])
+        avoid = (used_count > 0) | near_edges(cg, path)
+    last = path[-1]
+    fwd = shortest_tree(cg, last, used=avoid, factor=LOOP_PENALTY)
+    rev = shortest_tree(cg, a, reverse=True, used=avoid, factor=LOOP_PENALTY)
+    plain = done + float(fwd.metres[a])
+    if done >= target_m + band:
+        return None, plain
+    found = finish(
+        cg, path, done, fwd=fwd, rev=rev, lo=target_m - band, hi=target_m + band, used_count=used_count,
+        goal=target_m, top_k=top_k, prior=None, objective=objective,
+    )  # fmt: skip
+    # the finish measured its endings against the legs before via used_count only; measure whole loops
+    best = [measure(cg, c.path, objective=objective) for c in found]
+    best.sort(key=lambda c: objective.key(c, target_m))
+    return (best[0] if best else None), plain
+
+
+def plan_loop(
+    cg: CompiledGraph,
+    a: int,
+    *,
+    target_m: float,
+    tolerance: float,
+    thorough: bool = False,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return loops from ``a`` back to ``a`` of about ``target_m`` metres, best first.
+
+    Petals: the start and 2-3 via points on a circle through the start, in each of
+    :data:`LOOP_DIRECTIONS_DEG`; each leg avoids the streets before it and whatever runs alongside them
+    (:func:`near_edges`), the last leg ends with the exact finish. A petal whose plain length (through
+    the vias, straight back) misses the target is rescaled up to :data:`LOOP_RESCALES` times. Stops at
+    the first loop running at most :data:`LOOP_GOOD_OVERLAP_SHARE` of the target twice.
+    """
+    band = tolerance * target_m / 2
+    top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
+    results: list[tuple[Candidate, list[int]]] = []
+    seen: set[tuple[int, ...]] = set()
+    good = LOOP_GOOD_OVERLAP_SHARE * target_m
+    for count in LOOP_VIA_COUNTS:
+        # perimeter of the regular polygon inscribed in a unit circle, times the street detour
+        perimeter = 2 * (count + 1) * np.sin(np.pi / (count + 1)) * DETOUR_DEFAULT
+        for direction in LOOP_DIRECTIONS_DEG:
+            radius = LOOP_FILL_SHARE * target_m / perimeter
+            for _ in range(LOOP_RESCALES + 1):
+                vias = petal_points(cg, a, radius=radius, direction_deg=direction, vias=count)
+                if not vias or tuple(vias) in seen:
+                    break
+                seen.add(tuple(vias))
+                cand, plain = _petal(
+                    cg, a, vias, target_m=target_m, band=band, top_k=top_k, objective=objective
+                )
+                if cand is not None:
+                    results.append((cand, [0, len(cand.path) - 1]))
+                    if cand.overlap_m <= good:
+                        results.sort(key=lambda r: objective.key(r[0], target_m))
+                        return results
+                if plain <= 0:
+                    break
+                ratio = LOOP_FILL_SHARE * target_m / plain
+                if cand is not None and abs(ratio - 1) < 0.1:
+                    break
+                radius *= ratio
+    results.sort(key=lambda r: objective.key(r[0], target_m))
+    return results
+
+
+#: Overlap estimates are compared to the nearest 10 m (as the objective does).
+OVERLAP_ROUND = -1
+#: Pieces the loop is cut into when growing it: each piece in turn is replaced by a longer way round.
+LOOP_GROW_PIECES = 8
+#: Growth steps compare what a replacement runs twice in steps of this many metres, then its gain: a
+#: coarser step grows the loop faster for a little more overlap.
+LOOP_GROW_OVERLAP_STEP_M = 30.0
+#: Most growth steps (each replaces one piece); the loop grows by at least one block per step.
+LOOP_GROW_STEPS = 40
+#: Share of the target the first petal spans before it is grown: small enough to fit a small network,
+#: large enough to leave few growth steps.
+LOOP_SEED_SHARE = 0.5
+#: Directions (degrees from east) of the seed petals' circles from the start.
+LOOP_SEED_DIRECTIONS_DEG = (0, 90, 180, 270)
+#: Seeds grown at most (the ones running least twice first): a second seed rescues an unlucky first.
+LOOP_SEEDS_GROWN = 2
+#: Growth stops when the best gain of the last this many steps, times the steps left, cannot reach the
+#: target: a network too small for the target is refused quickly.
+LOOP_GROW_WINDOW = 5
+#: Best endings per piece kept at each growth step (by estimate), and how many of all pieces' are
+#: measured exactly.
+LOOP_GROW_TOP_K = 2
+LOOP_GROW_MEASURED = 8
+
+
+def _cut(cg: CompiledGraph, path: list[int], pieces: int, pins: list[int]) -> list[tuple[int, int]]:
+    """Return (i, j) index pairs cutting ``path`` into about ``pieces`` stretches of equal length, also
+    cut at every index in ``pins`` (the stops), so that no stretch has a stop inside it."""
+    d = np.concatenate([[0.0], np.cumsum(cg.length[path_edges(cg, path)])])
+    marks = np.searchsorted(d, np.linspace(0, d[-1], pieces + 1))
+    marks = np.unique(np.concatenate([marks, pins, [0, len(path) - 1]]))
+    marks = marks[(marks >= 0) & (marks <= len(path) - 1)]
+    return [(int(i), int(j)) for i, j in zip(marks[:-1], marks[1:]) if j > i]
+
+
+def grow_route(
+    cg: CompiledGraph,
+    path: list[int],
+    pins: list[int],
+    *,
+    target_m: float,
+    band: float,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[Candidate, list[int]] | None:
+    """Return ``path`` grown to ``target_m`` +- ``band`` by replacing stretches with longer ways round,
+    and the new index of each pinned node (the stops); None when it cannot grow into the band.
+
+    Each step cuts the path into :data:`LOOP_GROW_PIECES` stretches (and at every stop); for each
+    stretch i -> j, every node v gives a replacement i -> v -> j from a forward tree out of i and a
+    reverse tree into j, both avoiding the rest of the path and what runs alongside it (the stretch
+    itself too: the way round is new). The step takes the replacement that runs the least twice (in
+    steps of :data:`LOOP_GROW_OVERLAP_STEP_M`) and, among those, brings the length closest to the target
+    without passing it. It stops in the band, when nothing lengthens the path, or when the growth so far
+    cannot reach the target within :data:`LOOP_GROW_STEPS`.
+    """
+    path = list(path)
+    pins = list(pins)
+    lo, hi = target_m - band, target_m + band
+    n_e = int(cg.eid.max()) + 1
+    gains: list[float] = []
+    for step in range(LOOP_GROW_STEPS):
+        edges = path_edges(cg, path)
+        cum = np.concatenate([[0.0], np.cumsum(cg.length[edges])])
+        total = float(cum[-1])
+        if lo <= total <= hi:
+            return measure(cg, path, objective=objective), pins
+        recent = gains[-LOOP_GROW_WINDOW:]
+        if len(recent) == LOOP_GROW_WINDOW and max(recent) * (LOOP_GROW_STEPS - step) < lo - total:
+            return None  # growing too slowly to get there: the network is too small for the target
+        near_at, near_eid = _near_pairs(cg, path)
+        path_eid = cg.eid[edges]
+        estimates: list[tuple[tuple[float, float, int], int, int, int, Tree, Tree]] = []
+        for i, j in _cut(cg, path, LOOP_GROW_PIECES, pins):
+            avoid = np.zeros(n_e, bool)
+            avoid[near_eid[(near_at <= cum[i]) | (near_at >= cum[j])]] = True
+            avoid[path_eid] = True
+            fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY)
+            rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY)
+            new_total = total - (cum[j] - cum[i]) + fwd.metres + rev.metres
+            ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (new_total <= hi) & (new_total > total + 1.0)
+            v = np.nonzero(ok)[0]
+            if len(v) == 0:
+                continue
+            short = np.maximum(lo - new_total[v], 0.0)
+            proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
+            order = np.lexsort((v, short, proxy // LOOP_GROW_OVERLAP_STEP_M))
+            for k in order[:LOOP_GROW_TOP_K]:
+                key = (float(proxy[k] // LOOP_GROW_OVERLAP_STEP_M), float(short[k]), int(v[k]))
+                estimates.append((key, i, j, int(v[k]), fwd, rev))
+        if not estimates:
+            return None
+        estimates.sort(key=lambda e: e[0])
+        options = []
+        for _key, i, j, k, fwd, rev in estimates[:LOOP_GROW_MEASURED]:
+            way = fwd.path(k)[:-1] + rev.path(k)
+            new = path[:i] + way + path[j + 1 :]
+            cand = measure(cg, new, objective=objective)
+            gap = max(lo - cand.metres, 0.0)
+            shift = len(way) - (j - i + 1)
+            new_pins = [p + shift if p >= j else p for p in pins]
+            options.append(
+                ((cand.overlap_m // LOOP_GROW_OVERLAP_STEP_M, gap, cand.cost), new, new_pins, cand)
+            )
+        options.sort(key=lambda o: o[0])
+        _, path, pins, cand = options[0]
+        gains.append(cand.metres - total)
+    total = float(cg.length[path_edges(cg, path)].sum())
+    return (measure(cg, path, objective=objective), pins) if lo <= total <= hi else None
+
+
+def seed_route(cg: CompiledGraph, stops: list[int]) -> tuple[list[int], list[int]]:
+    """Return the route through ``stops`` leg by leg, each leg avoiding the legs before it, and the
+    index of each stop in it (the seed that :func:`grow_route` lengthens)."""
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    path = [stops[0]]
+    pins = [0]
+    for b in stops[1:]:
+        if b != path[-1]:
+            tree = shortest_tree(cg, path[-1], used=used, factor=LOOP_PENALTY)
+            leg = tree.path(b)
+            used[cg.eid[path_edges(cg, leg)]] = True
+            path.extend(leg[1:])
+        pins.append(len(path) - 1)
+    return path, pins
+
+
+def plan_closed(
+    cg: CompiledGraph,
+    stops: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return routes through ``stops`` that end where they start (a loop from one stop, A -> B -> A),
+    of about ``target_m`` metres, best first.
+
+    Seeds: with one stop (``stops == [a, a]``), petals through the start and two via points on circles
+    in :data:`LOOP_SEED_DIRECTIONS_DEG` spanning :data:`LOOP_SEED_SHARE` of the target; with more, the
+    stops joined leg by leg. The :data:`LOOP_SEEDS_GROWN` seeds running least twice are grown
+    (:func:`grow_route`); stops at the first result running at most :data:`LOOP_GOOD_OVERLAP_SHARE` twice.
+    """
+    band = tolerance * target_m / 2
+    seeds: list[tuple[Candidate, list[int]]] = []
+    if len(stops) == 2 and stops[0] == stops[1]:
+        a = stops[0]
+        perimeter = 2 * 3 * np.sin(np.pi / 3) * DETOUR_DEFAULT
+        radius = LOOP_SEED_SHARE * target_m / perimeter
+        seen: set[tuple[int, ...]] = set()
+        for direction in LOOP_SEED_DIRECTIONS_DEG:
+            vias = petal_points(cg, a, radius=radius, direction_deg=direction, vias=2)
+            if len(vias) < 2 or tuple(vias) in seen:
+                continue
+            seen.add(tuple(vias))
+            path, _ = seed_route(cg, [a, *vias, a])
+            seeds.append((measure(cg, path, objective=objective), [0, len(path) - 1]))
+    else:
+        path, pins = seed_route(cg, stops)
+        seeds.append((measure(cg, path, objective=objective), pins))
+    seeds = [s for s in seeds if s[0].metres <= target_m + band]
+    seeds.sort(key=lambda s: (s[0].overlap_m // LOOP_GROW_OVERLAP_STEP_M, -s[0].metres, s[0].path))
+    results: list[tuple[Candidate, list[int]]] = []
+    for seed, pins in seeds[:LOOP_SEEDS_GROWN]:
+        grown = grow_route(cg, seed.path, pins, target_m=target_m, band=band, objective=objective)
+        if grown is None:
+            continue
+        results.append(grown)
+        if grown[0].overlap_m <= LOOP_GOOD_OVERLAP_SHARE * target_m:
+            break
+    results.sort(key=lambda r: objective.key(r[0], target_m))
     return results
