@@ -32,7 +32,7 @@ from routemap.route.overlap import doubled_back_m
 
 #: Metres run twice are compared to the nearest 10 m: below that the doubled-back measure (10 m samples)
 #: cannot tell two routes apart, and a shorter-by-a-sample route should not beat a cheaper one.
-OVERLAP_ROUND_DECIMALS = -1
+OVERLAP_STEP_M = 10.0
 #: Distances to the target are compared to the nearest 0.1 m: closer than that is the same length.
 DEVIATION_ROUND_DECIMALS = 1
 
@@ -70,7 +70,7 @@ class Candidate:
         """Return the metres run twice: on the same edges, or alongside (a sidewalk, a parallel way)."""
         return max(self.repeated_m, self.doubled_m)
 
-    def key(self, target: float, objective: Objective | None = None) -> tuple[float, ...]:
+    def key(self, target: float, objective: Objective | None = None) -> tuple[float, ...]:  # noqa: D102
         """Return the candidate's ranking key under ``objective`` (default: :data:`DEFAULT_OBJECTIVE`)."""
         return (objective or DEFAULT_OBJECTIVE).key(self, target)
 
@@ -81,15 +81,30 @@ class Objective(Protocol):
 
     name: str
 
-    def key(self, candidate: Candidate, target: float) -> tuple[float, ...]:
-        """Return the sort key of a measured ``candidate`` for a route (or leg) of ``target`` metres."""
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return the sort key of a measured ``candidate`` for a route (or leg) of ``target`` metres.
+
+        ``overlap_step_m``: metres run twice closer than this count alike (growing a loop uses a
+        coarser step, trading a little overlap for faster growth).
+        """
         ...
 
-    def screen_order(self, overlap_m: np.ndarray, cost: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    def screen_order(
+        self,
+        overlap_m: np.ndarray,
+        cost: np.ndarray,
+        tie: np.ndarray,
+        *,
+        deviation: np.ndarray | None = None,
+        overlap_step_m: float = OVERLAP_STEP_M,
+    ) -> np.ndarray:
         """Return the order in which to measure many unmeasured endings (arrays of estimates).
 
         The exact finish (:func:`routemap.route.target.finish`) sees thousands of endings, all within the
-        length band; it measures only the first few in this order.
+        length band; it measures only the first few in this order. Growing a route passes how far each
+        ending leaves it short of the target as ``deviation``.
         """
         ...
 
@@ -103,17 +118,28 @@ class LengthObjective:
 
     name: ClassVar[str] = "length"
 
-    def key(self, candidate: Candidate, target: float) -> tuple[float, ...]:
-        """Return ``(overlap, |length - target|, cost)``, rounded as the module constants say."""
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return ``(overlap, |length - target|, cost)``, overlap in steps, distance to 0.1 m."""
         return (
-            round(candidate.overlap_m, OVERLAP_ROUND_DECIMALS),
+            _steps(candidate.overlap_m, overlap_step_m),
             round(abs(candidate.metres - target), DEVIATION_ROUND_DECIMALS),
             candidate.cost,
         )
 
-    def screen_order(self, overlap_m: np.ndarray, cost: np.ndarray, tie: np.ndarray) -> np.ndarray:
-        """Return the endings by estimated overlap (to 10 m), then cost, then ``tie`` (node index)."""
-        return np.lexsort((tie, cost, np.round(overlap_m, OVERLAP_ROUND_DECIMALS)))
+    def screen_order(
+        self,
+        overlap_m: np.ndarray,
+        cost: np.ndarray,
+        tie: np.ndarray,
+        *,
+        deviation: np.ndarray | None = None,
+        overlap_step_m: float = OVERLAP_STEP_M,
+    ) -> np.ndarray:
+        """Return the endings by estimated overlap (in steps), then deviation (if given), cost, ``tie``."""
+        columns = [tie, cost] + ([] if deviation is None else [deviation])
+        return np.lexsort((*columns, _steps(np.asarray(overlap_m, float), overlap_step_m)))
 
     def annotate(self, cg: CompiledGraph, candidate: Candidate) -> None:
         """Do nothing: length, overlap and cost are measured for every candidate."""
@@ -123,6 +149,17 @@ class LengthObjective:
 DEFAULT_OBJECTIVE: Objective = LengthObjective()
 #: Objectives by name, for ``plan_route(..., objective="...")``.
 OBJECTIVES: dict[str, Objective] = {DEFAULT_OBJECTIVE.name: DEFAULT_OBJECTIVE}
+
+
+def _steps(metres: Any, step: float) -> Any:
+    """Return ``metres`` rounded to the nearest multiple of ``step`` (a float or an array)."""
+    if step == OVERLAP_STEP_M:
+        return np.round(metres, -1) if isinstance(metres, np.ndarray) else round(metres, -1)
+    return (
+        np.round(np.asarray(metres) / step) * step
+        if isinstance(metres, np.ndarray)
+        else round(metres / step) * step
+    )
 
 
 def get_objective(objective: str | Objective | None) -> Objective:

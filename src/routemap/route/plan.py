@@ -25,7 +25,7 @@ from routemap.route.objective import (
     path_edges,
 )
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import plan_closed, plan_with_splits
+from routemap.route.target import plan_closed, plan_out, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -154,6 +154,7 @@ def plan_route(
     neighborhoods: Any = None,
     objective: str | Objective | None = None,
     cost: EdgeCost | None = None,
+    out_and_back: bool = False,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -194,6 +195,11 @@ def plan_route(
         run twice, then closest to the target, then cheapest).
     cost : EdgeCost, optional
         Edge costs from an edge attribute or a function instead of the profile's multipliers.
+    out_and_back : bool
+        Go out through the stops in order (with one stop and a target: out to a turnaround at half the
+        target) and come back along the same streets. The repeated-length limit does not apply; the
+        route's ``metadata["out_and_back"]`` is True and ``metadata["turnaround_m"]`` says where it
+        turns. With several stops, a finish stop back at the start is added.
 
     Returns
     -------
@@ -218,19 +224,26 @@ def plan_route(
         resolve_stop(cg, s, max_snap_m=max_snap_m, neighborhoods=neighborhoods, online=online) for s in stops
     ]
     pick_candidates(cg, resolved)
-    if len(resolved) == 1:
+    one_stop = len(resolved) == 1
+    if one_stop:
         if target_m is None:
-            raise StopError("one stop makes a route only with a target length (a loop); add one")
+            kind = "an out-and-back" if out_and_back else "a loop"
+            raise StopError(f"one stop makes a route only with a target length ({kind}); add one")
         resolved = [resolved[0], resolved[0]]
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
-    metadata = {
+    metadata: dict[str, Any] = {
         "network_kept_share": cg.kept_length_share,
         "network_kept_node_share": cg.kept_node_share,
         "tolerance": tolerance,
         "max_repeated_share": max_repeated_share,
     }
-    if target_m is None:
+    # an out-and-back plans its way out (half the target) and comes back the same way
+    goal_m = None if target_m is None else (target_m / 2 if out_and_back else target_m)
+    if one_stop and out_and_back:
+        assert goal_m is not None
+        path, stop_idx = _out_from(cg, nodes[0], target_m=goal_m, tolerance=tolerance, objective=chosen)
+    elif goal_m is None:
         path, stop_idx = _join_legs(cg, nodes)
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
@@ -239,17 +252,42 @@ def plan_route(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
         )
         _, minimum = _layered_best(cg, cands, length_graph)
-        if target_m * (1 + tolerance) < minimum:
+        if goal_m * (1 + tolerance) < minimum:
+            assert target_m is not None
+            floor = 2 * minimum if out_and_back else minimum
             raise TargetLengthError(
-                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops, "
-                f"{_fmt_len(minimum)}; raise the target or drop stops",
-                minimum_m=minimum,
+                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops"
+                f"{' and back' if out_and_back else ''}, {_fmt_len(floor)}; raise the target or drop stops",
+                minimum_m=floor,
             )
         path, stop_idx = _search(
-            cg, resolved, nodes, target_m=target_m, tolerance=tolerance,
+            cg, resolved, nodes, target_m=goal_m, tolerance=tolerance,
             max_repeated_share=max_repeated_share, profile=profile, objective=chosen,
         )  # fmt: skip
+    if out_and_back:
+        metadata["out_and_back"] = True
+        metadata["turnaround_m"] = float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
+        path = path + path[-2::-1]
+        if one_stop:
+            stop_idx = [0, len(path) - 1]
+        else:
+            stop_idx = [*stop_idx, len(path) - 1]
+            resolved = [*resolved, resolved[0]]  # the finish: back at the start
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+
+
+def _out_from(
+    cg: CompiledGraph, a: int, *, target_m: float, tolerance: float, objective: Objective
+) -> tuple[list[int], list[int]]:
+    """Return the best way out from ``a`` of ``target_m`` metres (to a turnaround), and [0, its end]."""
+    found = plan_out(cg, a, target_m=target_m, tolerance=tolerance, objective=objective)
+    if not found:
+        raise TargetLengthError(
+            f"no way out of {_fmt_len(target_m)} (half the target) was found from the start within "
+            f"{tolerance:.1%}; try a shorter target or another start"
+        )
+    cand, _ = found[0]
+    return cand.path, [0, len(cand.path) - 1]
 
 
 #: The search's attempts, in order: (on the ``shortest`` profile, thorough). A quick search, a thorough
