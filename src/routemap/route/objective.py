@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -70,7 +70,7 @@ class Candidate:
         """Return the metres run twice: on the same edges, or alongside (a sidewalk, a parallel way)."""
         return max(self.repeated_m, self.doubled_m)
 
-    def key(self, target: float, objective: Objective | None = None) -> tuple[float, ...]:  # noqa: D102
+    def key(self, target: float, objective: Objective | None = None) -> tuple[float, ...]:
         """Return the candidate's ranking key under ``objective`` (default: :data:`DEFAULT_OBJECTIVE`)."""
         return (objective or DEFAULT_OBJECTIVE).key(self, target)
 
@@ -116,7 +116,7 @@ class Objective(Protocol):
 class LengthObjective:
     """Rank by metres run twice (to 10 m), then distance to the target (to 0.1 m), then profile cost."""
 
-    name: ClassVar[str] = "length"
+    name: str = "length"
 
     def key(
         self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
@@ -284,6 +284,15 @@ def meets_limits(candidate: Candidate, target: float, *, tolerance: float, max_r
     return (
         abs(candidate.metres - target) <= tolerance * target
         and candidate.repeated_m <= max_repeated_share * candidate.metres
+    )
+
+
+def limits_shortfall(candidate: Candidate, target: float) -> tuple[float, float]:
+    """Return how far ``candidate`` is from the limits (repeated share, then distance to the target):
+    the planner names the failure with the smallest when no route meets them."""
+    return (
+        candidate.repeated_m / candidate.metres if candidate.metres else 1.0,
+        abs(candidate.metres - target),
     )
 
 

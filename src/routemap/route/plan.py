@@ -21,6 +21,7 @@ from routemap.route.objective import (
     Objective,
     apply_cost,
     get_objective,
+    limits_shortfall,
     meets_limits,
     path_edges,
 )
@@ -327,7 +328,7 @@ def _search(
         ):
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
                 return cand.path, stop_idx
-            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+            if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
         attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
     for use_shortest, thorough in attempts:
@@ -343,7 +344,7 @@ def _search(
         for cand, stop_idx in found:
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
                 return _translate(graph, cg, cand.path), stop_idx
-            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+            if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
     if best is None:
         raise TargetLengthError(
@@ -354,11 +355,6 @@ def _search(
         f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
         f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
-
-
-def _failure_key(cand: Candidate, target_m: float) -> tuple[float, float]:
-    """Return how far a route is from the limits: repeated share first (the limit broken), then length."""
-    return (cand.repeated_m / cand.metres, abs(cand.metres - target_m))
 
 
 def _translate(src: CompiledGraph, dst: CompiledGraph, idx: list[int]) -> list[int]:
