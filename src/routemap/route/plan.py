@@ -26,7 +26,7 @@ from routemap.route.objective import (
     path_edges,
 )
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import plan_closed, plan_out, plan_with_splits
+from routemap.route.target import LOOP_GOOD_OVERLAP_SHARE, plan_closed, plan_out, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -319,16 +319,21 @@ def _search(
     """
     best: Candidate | None = None
     attempts = SEARCH_ATTEMPTS
-    if nodes[0] == nodes[-1]:
-        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); the general
-        # search below is slow on these and rarely better, so only its quick attempt follows
+    # routes meeting the limits, when more than the first is weighed (routes back to their start)
+    pool: list[tuple[Candidate, list[int]]] = []
+    closed = nodes[0] == nodes[-1]
+    if closed:
+        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); unless it
+        # hardly runs anything twice, the general search's quick attempt is weighed against it
         stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m)
         for cand, stop_idx in plan_closed(
             cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
         ):
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
-                return cand.path, stop_idx
-            if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
+                if cand.overlap_m <= LOOP_GOOD_OVERLAP_SHARE * target_m:
+                    return cand.path, stop_idx
+                pool.append((cand, stop_idx))
+            elif best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
         attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
     for use_shortest, thorough in attempts:
@@ -343,9 +348,15 @@ def _search(
         )  # fmt: skip
         for cand, stop_idx in found:
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
-                return _translate(graph, cg, cand.path), stop_idx
+                if not closed:
+                    return _translate(graph, cg, cand.path), stop_idx
+                pool.append((cand, stop_idx))  # closed routes run on cg only: no translation
+                break
             if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
+    if pool:
+        cand, stop_idx = min(pool, key=lambda p: objective.key(p[0], target_m))
+        return cand.path, stop_idx
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
