@@ -140,7 +140,7 @@ def ring_spur():
 def test_plan_leg_hits_the_band_on_the_short_side(ring_spur):
     cg = compile_graph(ring_spur, "run")
     a, b = idx(cg, 0, 4)
-    leg = plan_leg(cg, a, b, 400.0, band=10.0, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=400.0, band=10.0, used_count=no_use(cg))
     assert ids(cg, leg.path) == [0, 1, 2, 3, 4]
     assert leg.metres == 400.0 and leg.repeated_m == 0.0
 
@@ -148,7 +148,7 @@ def test_plan_leg_hits_the_band_on_the_short_side(ring_spur):
 def test_plan_leg_prefers_the_long_side_to_the_cheaper_spur(ring_spur):
     cg = compile_graph(ring_spur, "run")
     a, b = idx(cg, 0, 4)
-    leg = plan_leg(cg, a, b, 800.0, band=10.0, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=800.0, band=10.0, used_count=no_use(cg))
     assert ids(cg, leg.path) == [0, 11, 10, 9, 8, 7, 6, 5, 4]
     assert leg.metres == 800.0 and leg.repeated_m == 0.0
 
@@ -179,14 +179,14 @@ def test_plan_leg_avoids_streets_already_used(ring_spur):
     short = idx(cg, 0, 1, 2, 3, 4)
     np.add.at(used, cg.eid[cg.edge_pos(np.array(short[:-1]), np.array(short[1:]))], 1)
     # no target: the best path under the penalty is the long side (800 m x 0.9 < 400 m x 0.9 x 5)
-    leg = plan_leg(cg, a, b, None, used_count=used)
+    leg = plan_leg(cg, a, b, leg_target=None, used_count=used)
     assert ids(cg, leg.path) == [0, 11, 10, 9, 8, 7, 6, 5, 4]
 
 
 def test_plan_leg_without_a_target_is_the_best_path():
     cg = compile_graph(grid(3, 3), "run")
     a, b = idx(cg, 0, 8)
-    leg = plan_leg(cg, a, b, None, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=None, used_count=no_use(cg))
     assert leg.metres == 400.0 and leg.repeated_m == 0.0
 
 

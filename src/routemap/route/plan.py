@@ -110,7 +110,7 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
 
 
 def _fit_areas(
-    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], target_m: float
+    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], *, target_m: float
 ) -> list[int]:
     """Move a first or last area stop to the node inside it that brings the route closest to the target.
 
@@ -274,7 +274,10 @@ def plan_route(
         else:
             stop_idx = [*stop_idx, len(path) - 1]
             resolved = [*resolved, resolved[0]]  # the finish: back at the start
-    return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+    return _to_route(
+        G, cg, path, stop_idx=stop_idx, resolved=resolved, target_m=target_m, profile=profile, name=name,
+        metadata=metadata,
+    )  # fmt: skip
 
 
 def _out_from(
@@ -325,7 +328,7 @@ def _search(
     if closed:
         # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); unless it
         # hardly runs anything twice, the general search's quick attempt is weighed against it
-        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m)
+        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m=target_m)
         for cand, stop_idx in plan_closed(
             cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
         ):
@@ -340,7 +343,7 @@ def _search(
         if use_shortest and profile == "shortest":
             continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
-        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
+        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m=target_m)
         found = plan_with_splits(
             graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
             thorough=thorough, max_depth=SPLIT_DEPTH_THOROUGH if thorough else SPLIT_DEPTH_QUICK,
@@ -384,7 +387,19 @@ def _join_legs(cg: CompiledGraph, nodes: list[int]) -> tuple[list[int], list[int
     return path, stop_idx
 
 
-def _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata) -> Route:
+def _to_route(
+    G: nx.MultiDiGraph,
+    cg: CompiledGraph,
+    path: list[int],
+    *,
+    stop_idx: list[int],
+    resolved: list[ResolvedStop],
+    target_m: float | None,
+    profile: str,
+    name: str | None,
+    metadata: dict[str, Any],
+) -> Route:
+    """Return the Route along ``path`` (node indices of ``cg``) with each stop at its index in it."""
     ids = cg.node_ids[np.asarray(path)].tolist()
     pos = path_edges(cg, path) if len(path) > 1 else np.zeros(0, np.int64)
     edges = [(int(u), int(v), int(k)) for u, v, k in zip(ids[:-1], ids[1:], cg.key[pos].tolist())]

@@ -119,8 +119,8 @@ def _measure(
     cg: CompiledGraph,
     path: list[int],
     used_count: np.ndarray,
-    prior: list[int] | None = None,
     *,
+    prior: list[int] | None = None,
     objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Candidate:
     return measure(cg, path, used_count=used_count, prior=prior, objective=objective)
@@ -240,7 +240,7 @@ def finish(
     out = []
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
-        out.append(_measure(cg, path, used_count, prior, objective=objective))
+        out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
     out.sort(key=lambda c: objective.key(c, goal))
     return out
 
@@ -259,8 +259,8 @@ def plan_leg(
     cg: CompiledGraph,
     a: int,
     b: int,
-    leg_target: float | None = None,
     *,
+    leg_target: float | None = None,
     band: float = 0.0,
     used_count: np.ndarray,
     thorough: bool = False,
@@ -279,7 +279,7 @@ def plan_leg(
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
-        return _measure(cg, fwd_a.path(b), used_count, prior, objective=objective)
+        return _measure(cg, fwd_a.path(b), used_count, prior=prior, objective=objective)
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
@@ -408,7 +408,7 @@ def plan_legs(
         if goal is not None and goal <= 0:
             return None
         leg = plan_leg(
-            cg, a, b, goal, band=leg_band, used_count=used_count, thorough=thorough, prior=path,
+            cg, a, b, leg_target=goal, band=leg_band, used_count=used_count, thorough=thorough, prior=path,
             objective=objective,
         )  # fmt: skip
         if leg is None:
