@@ -360,6 +360,11 @@ def _search(
     if pool:
         cand, stop_idx = min(pool, key=lambda p: objective.key(p[0], target_m))
         return cand.path, stop_idx
+    if best is None and closed:
+        raise TargetLengthError(
+            f"no route of {_fmt_len(target_m)} back to the start within {tolerance:.1%} fits these streets; "
+            "try a shorter target, a larger tolerance or an out-and-back"
+        )
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
