@@ -14,8 +14,19 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
+from routemap.route.objective import (
+    DEFAULT_OBJECTIVE,
+    Candidate,
+    EdgeCost,
+    Objective,
+    apply_cost,
+    get_objective,
+    limits_shortfall,
+    meets_limits,
+    path_edges,
+)
 from routemap.route.stops import ResolvedStop, Resolver, pick_candidates, resolve_stop
-from routemap.route.target import path_edges, plan_with_splits
+from routemap.route.target import LOOP_GOOD_OVERLAP_SHARE, plan_closed, plan_out, plan_with_splits
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
@@ -99,7 +110,7 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
 
 
 def _fit_areas(
-    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], target_m: float
+    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], *, target_m: float
 ) -> list[int]:
     """Move a first or last area stop to the node inside it that brings the route closest to the target.
 
@@ -143,6 +154,9 @@ def plan_route(
     online: bool = False,
     neighborhoods: Any = None,
     resolver: Resolver | None = None,
+    objective: str | Objective | None = None,
+    cost: EdgeCost | None = None,
+    out_and_back: bool = False,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -182,6 +196,16 @@ def plan_route(
         ``resolver(name, bbox) -> Stop`` for names the network does not hold (see
         :data:`routemap.route.stops.Resolver`); default :func:`routemap.resolve.default_resolver` with
         ``neighborhoods`` and ``online``.
+    objective : str or Objective, optional
+        What ranks candidate routes (see :mod:`routemap.route.objective`; default ``"length"``: least
+        run twice, then closest to the target, then cheapest).
+    cost : EdgeCost, optional
+        Edge costs from an edge attribute or a function instead of the profile's multipliers.
+    out_and_back : bool
+        Go out through the stops in order (with one stop and a target: out to a turnaround at half the
+        target) and come back along the same streets. The repeated-length limit does not apply; the
+        route's ``metadata["out_and_back"]`` is True and ``metadata["turnaround_m"]`` says where it
+        turns. With several stops, a finish stop back at the start is added.
 
     Returns
     -------
@@ -198,7 +222,8 @@ def plan_route(
     target_m = None if target_length is None else parse_length(target_length)
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
-    cg = compile_graph(G, profile, weights)
+    chosen = get_objective(objective)
+    cg = apply_cost(compile_graph(G, profile, weights), cost)
     if len(stops) == 0:
         raise StopError("no stops given; give at least a start (and a target length) or two stops")
     resolved = [
@@ -208,19 +233,26 @@ def plan_route(
         for s in stops
     ]
     pick_candidates(cg, resolved)
-    if len(resolved) == 1:
+    one_stop = len(resolved) == 1
+    if one_stop:
         if target_m is None:
-            raise StopError("one stop makes a route only with a target length (a loop); add one")
+            kind = "an out-and-back" if out_and_back else "a loop"
+            raise StopError(f"one stop makes a route only with a target length ({kind}); add one")
         resolved = [resolved[0], resolved[0]]
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
-    metadata = {
+    metadata: dict[str, Any] = {
         "network_kept_share": cg.kept_length_share,
         "network_kept_node_share": cg.kept_node_share,
         "tolerance": tolerance,
         "max_repeated_share": max_repeated_share,
     }
-    if target_m is None:
+    # an out-and-back plans its way out (half the target) and comes back the same way
+    goal_m = None if target_m is None else (target_m / 2 if out_and_back else target_m)
+    if one_stop and out_and_back:
+        assert goal_m is not None
+        path, stop_idx = _out_from(cg, nodes[0], target_m=goal_m, tolerance=tolerance, objective=chosen)
+    elif goal_m is None:
         path, stop_idx = _join_legs(cg, nodes)
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
@@ -229,49 +261,126 @@ def plan_route(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
         )
         _, minimum = _layered_best(cg, cands, length_graph)
-        if target_m * (1 + tolerance) < minimum:
+        if goal_m * (1 + tolerance) < minimum:
+            assert target_m is not None
+            floor = 2 * minimum if out_and_back else minimum
             raise TargetLengthError(
-                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops, "
-                f"{_fmt_len(minimum)}; raise the target or drop stops",
-                minimum_m=minimum,
+                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops"
+                f"{' and back' if out_and_back else ''}, {_fmt_len(floor)}; raise the target or drop stops",
+                minimum_m=floor,
             )
         path, stop_idx = _search(
-            cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights
+            cg, resolved, nodes, target_m=goal_m, tolerance=tolerance,
+            max_repeated_share=max_repeated_share, profile=profile, objective=chosen,
+        )  # fmt: skip
+    if out_and_back:
+        metadata["out_and_back"] = True
+        metadata["turnaround_m"] = float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
+        path = path + path[-2::-1]
+        if one_stop:
+            stop_idx = [0, len(path) - 1]
+        else:
+            stop_idx = [*stop_idx, len(path) - 1]
+            resolved = [*resolved, resolved[0]]  # the finish: back at the start
+    return _to_route(
+        G, cg, path, stop_idx=stop_idx, resolved=resolved, target_m=target_m, profile=profile, name=name,
+        metadata=metadata,
+    )  # fmt: skip
+
+
+def _out_from(
+    cg: CompiledGraph, a: int, *, target_m: float, tolerance: float, objective: Objective
+) -> tuple[list[int], list[int]]:
+    """Return the best way out from ``a`` of ``target_m`` metres (to a turnaround), and [0, its end]."""
+    found = plan_out(cg, a, target_m=target_m, tolerance=tolerance, objective=objective)
+    if not found:
+        raise TargetLengthError(
+            f"no way out of {_fmt_len(target_m)} (half the target) was found from the start within "
+            f"{tolerance:.1%}; try a shorter target or another start"
         )
-    return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+    cand, _ = found[0]
+    return cand.path, [0, len(cand.path) - 1]
 
 
-def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
-    best = None
-    attempts = [(False, False), (False, True)] + ([(True, True)] if profile != "shortest" else [])
+#: The search's attempts, in order: (on the ``shortest`` profile, thorough). A quick search, a thorough
+#: one, then the thorough one without the profile, whose preferred streets may all be too long for a
+#: target near the minimum.
+SEARCH_ATTEMPTS: tuple[tuple[bool, bool], ...] = ((False, False), (False, True), (True, True))
+#: Attempts of the general search after a route back to its start could not be grown within the limits.
+CLOSED_ATTEMPTS = 1
+#: Split depth (see :func:`routemap.route.target.plan_with_splits`) of a quick and of a thorough attempt.
+SPLIT_DEPTH_QUICK = 1
+SPLIT_DEPTH_THOROUGH = 2
+
+
+def _search(
+    cg: CompiledGraph,
+    resolved: list[ResolvedStop],
+    nodes: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    profile: str,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[list[int], list[int]]:
+    """Return the path (node indices of ``cg``) and stop indices of the first route meeting the limits.
+
+    Raises TargetLengthError naming the best failure (by the objective's key) when none does.
+    """
+    best: Candidate | None = None
+    attempts = SEARCH_ATTEMPTS
+    # routes meeting the limits, when more than the first is weighed (routes back to their start)
+    pool: list[tuple[Candidate, list[int]]] = []
+    closed = nodes[0] == nodes[-1]
+    if closed:
+        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); unless it
+        # hardly runs anything twice, the general search's quick attempt is weighed against it
+        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m=target_m)
+        for cand, stop_idx in plan_closed(
+            cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
+        ):
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                if cand.overlap_m <= LOOP_GOOD_OVERLAP_SHARE * target_m:
+                    return cand.path, stop_idx
+                pool.append((cand, stop_idx))
+            elif best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
+                best = cand
+        attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
     for use_shortest, thorough in attempts:
-        # a quick search, then a thorough one; then without the profile, whose preferred streets may
-        # all be too long for a target near the minimum
+        if use_shortest and profile == "shortest":
+            continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
-        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
+        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m=target_m)
         found = plan_with_splits(
-            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 1
+            graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            thorough=thorough, max_depth=SPLIT_DEPTH_THOROUGH if thorough else SPLIT_DEPTH_QUICK,
+            objective=objective,
+        )  # fmt: skip
+        for cand, stop_idx in found:
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                if not closed:
+                    return _translate(graph, cg, cand.path), stop_idx
+                pool.append((cand, stop_idx))  # closed routes run on cg only: no translation
+                break
+            if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
+                best = cand
+    if pool:
+        cand, stop_idx = min(pool, key=lambda p: objective.key(p[0], target_m))
+        return cand.path, stop_idx
+    if best is None and closed:
+        raise TargetLengthError(
+            f"no route of {_fmt_len(target_m)} back to the start within {tolerance:.1%} fits these streets; "
+            "try a shorter target, a larger tolerance or an out-and-back"
         )
-        for path, stop_idx in found:
-            pos = path_edges(graph, path)
-            lengths = graph.length[pos]
-            total = float(lengths.sum())
-            _, first = np.unique(graph.eid[pos], return_index=True)
-            repeated = float(lengths.sum() - lengths[first].sum())
-            ok = abs(total - target_m) <= tolerance * target_m and repeated <= max_repeated_share * total
-            if ok:
-                return _translate(graph, cg, path), stop_idx
-            score = (repeated / total, abs(total - target_m))
-            if best is None or score < best[0]:
-                best = (score, total, repeated)
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
             "try another target, a larger tolerance or other stops"
         )
     raise TargetLengthError(
-        f"the best route of {_fmt_len(target_m)} found repeats {best[0][0]:.1%} of its length "
-        f"(limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
+        f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
+        f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
 
 
@@ -291,7 +400,19 @@ def _join_legs(cg: CompiledGraph, nodes: list[int]) -> tuple[list[int], list[int
     return path, stop_idx
 
 
-def _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata) -> Route:
+def _to_route(
+    G: nx.MultiDiGraph,
+    cg: CompiledGraph,
+    path: list[int],
+    *,
+    stop_idx: list[int],
+    resolved: list[ResolvedStop],
+    target_m: float | None,
+    profile: str,
+    name: str | None,
+    metadata: dict[str, Any],
+) -> Route:
+    """Return the Route along ``path`` (node indices of ``cg``) with each stop at its index in it."""
     ids = cg.node_ids[np.asarray(path)].tolist()
     pos = path_edges(cg, path) if len(path) > 1 else np.zeros(0, np.int64)
     edges = [(int(u), int(v), int(k)) for u, v, k in zip(ids[:-1], ids[1:], cg.key[pos].tolist())]
