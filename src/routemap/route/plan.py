@@ -14,13 +14,16 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
+from routemap.route.reach import ReachField, check_reach_column, measure_reach, reach_field, search_reach
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import path_edges, plan_with_splits
+from routemap.route.target import path_doubled_m, path_edges, plan_with_splits
+from routemap.route.turns import straighten
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
     MAX_SNAP_DISTANCE_M,
     METERS_PER_MILE,
+    ROUTE_BUFFER_M,
 )
 
 _UNITS = {
@@ -28,6 +31,13 @@ _UNITS = {
     "km": 1000.0, "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0,
     "kilometres": 1000.0, "mi": METERS_PER_MILE, "mile": METERS_PER_MILE, "miles": METERS_PER_MILE,
 }  # fmt: skip
+#: The objectives ``plan_route`` knows: what the extra length is spent on.
+OBJECTIVES = ("cost", "reach")
+#: Share of the tolerance a straightened route may move away from the target: half, so that a route
+#: the length search put on target stays well inside the tolerance after losing its staircases.
+STRAIGHTEN_TOLERANCE_SHARE = 0.5
+#: Straightening never lets the route run alongside itself over more than this share of its length.
+MAX_DOUBLED_SHARE = 0.01
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
 
 
@@ -142,6 +152,11 @@ def plan_route(
     name: str | None = None,
     online: bool = False,
     neighborhoods: Any = None,
+    objective: str = "cost",
+    reach: str = "population",
+    reach_buffer_m: float = ROUTE_BUFFER_M,
+    tracts: Any = None,
+    reach_field_: ReachField | None = None,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -177,6 +192,21 @@ def plan_route(
         Geocode names the data does not know with osmnx (needs the internet).
     neighborhoods : GeoDataFrame, optional
         The neighborhood layer for area stops (default: the embedded one).
+    objective : str
+        What the extra length is for. ``"cost"``: the route the profile prefers (least run twice, then
+        closest to the target, then cheapest). ``"reach"``: among routes within the tolerance and the
+        repeated-length limit, the one with the most people (the ``reach`` count) living within
+        ``reach_buffer_m`` of it, each counted once (see :mod:`routemap.route.reach`). Under both, a
+        turn cost straightens the route (see :mod:`routemap.route.turns`).
+    reach : str
+        The census count to reach: ``population``, ``foreign_born``, ``hispanic``, ``asian`` or
+        ``limited_english``.
+    reach_buffer_m : float
+        The distance from the route within which people count as reached.
+    tracts : GeoDataFrame, optional
+        Tract counts for the reach objective (default: the embedded LA County tracts).
+    reach_field_ : ReachField, optional
+        A precomputed reach field (:func:`routemap.route.reach.reach_field`) of this graph and profile.
 
     Returns
     -------
@@ -190,6 +220,9 @@ def plan_route(
         The target is shorter than the shortest route through the stops (the message gives that
         minimum), or no route within the tolerance and the repeated-length limit was found.
     """
+    if objective not in OBJECTIVES:
+        raise RoutemapError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+    check_reach_column(reach)
     target_m = None if target_length is None else parse_length(target_length)
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
@@ -212,10 +245,24 @@ def plan_route(
         "tolerance": tolerance,
         "max_repeated_share": max_repeated_share,
     }
+    field_ = None
+    if objective == "reach":
+        field_ = reach_field_ if reach_field_ is not None else reach_field(cg, reach_buffer_m, tracts)
+        metadata.update(objective="reach", reach=reach, reach_buffer_m=float(field_.buffer_m))
+    else:
+        metadata.update(objective="cost")
     if target_m is None:
-        path, stop_idx = _join_legs(cg, nodes)
+        if field_ is not None:
+            found = search_reach(
+                cg, lambda g: [_join_legs(g, nodes)], field_=field_, column=reach, target_m=None,
+                tolerance=tolerance, max_repeated_share=max_repeated_share,
+            )  # fmt: skip
+            path, stop_idx = found[0].path, found[0].stop_idx
+        else:
+            path, stop_idx = _join_legs(cg, nodes)
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
+        band = (1 - tolerance) * _path_m(cg, path), (1 + tolerance) * _path_m(cg, path)
     else:
         length_graph = csr_matrix(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
@@ -227,10 +274,40 @@ def plan_route(
                 f"{_fmt_len(minimum)}; raise the target or drop stops",
                 minimum_m=minimum,
             )
-        path, stop_idx = _search(
-            cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights
-        )
+        found = []
+        if field_ is not None:
+            stop_nodes = _fit_areas(cg, resolved, nodes, target_m)
+            found = search_reach(
+                cg,
+                lambda g: plan_with_splits(g, stop_nodes, target_m, tolerance, max_repeated_share, False, 1),
+                field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
+                max_repeated_share=max_repeated_share,
+            )  # fmt: skip
+        best = found[0] if found else None
+        if best is not None and not best.key(target_m, tolerance, max_repeated_share)[0]:
+            path, stop_idx = best.path, best.stop_idx
+        else:
+            path, stop_idx = _search(
+                cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights
+            )
+        # a straightened route may use this share of the tolerance (it keeps any deviation it had)
+        length = _path_m(cg, path)
+        slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * target_m
+        band = min(length, target_m - slack), max(length, target_m + slack)
+    score = None
+    if field_ is not None:
+        score = lambda p: measure_reach(cg, p, [], field_, reach).reach  # noqa: E731
+    path, stop_idx = straighten(
+        cg, path, stop_idx, lo_m=band[0], hi_m=band[1], score=score,
+        max_overlap_m=max(path_doubled_m(cg, path), MAX_DOUBLED_SHARE * band[0]),
+    )  # fmt: skip
+    if field_ is not None:
+        metadata["reach_people"] = measure_reach(cg, path, stop_idx, field_, reach).reach
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+
+
+def _path_m(cg: CompiledGraph, path: list[int]) -> float:
+    return float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
 
 
 def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):

@@ -87,7 +87,9 @@ class ReachField:
         hit = self._edge_reach.get(column)
         if hit is None:
             counts = self.counts[check_reach_column(column)]
-            per = np.add.reduceat(counts[self.edge_cells], self.edge_ptr[:-1]) if len(self.edge_cells) else None
+            per = (
+                np.add.reduceat(counts[self.edge_cells], self.edge_ptr[:-1]) if len(self.edge_cells) else None
+            )
             sizes = np.diff(self.edge_ptr)
             hit = np.where(sizes > 0, per if per is not None else 0.0, 0.0)
             self._edge_reach[column] = hit
@@ -170,3 +172,107 @@ def path_reach(cg: CompiledGraph, path: list[int], field_: ReachField, column: s
         return 0.0
     p = np.asarray(path, np.int64)
     return field_.reach(cg.eid[cg.edge_pos(p[:-1], p[1:])], column)
+
+
+# -- planning for reach ------------------------------------------------------------------------------
+#: Strengths of the reach discount tried, in order: an edge's cost is multiplied by exp(-beta * z), z its
+#: residents per cell relative to the dense end of the map (:data:`DENSE_QUANTILE`), capped at
+#: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile; 1.5 lets reach lead.
+REACH_BETAS = (0.5, 1.0, 1.5)
+#: The density that counts as "dense" (z = 1): this quantile of the edges' residents per cell.
+DENSE_QUANTILE = 0.95
+#: Densities above the dense one earn no further discount (a single tower block should not steer a route).
+Z_MAX = 1.5
+#: A reach route running twice (same streets or alongside) over more than this share of its length ranks
+#: after every route that does not: organizers publish routes that do not come back on themselves.
+REACH_MAX_OVERLAP_SHARE = 0.01
+
+
+def discounted(cg: CompiledGraph, field_: ReachField, column: str, beta: float) -> CompiledGraph:
+    """Return ``cg`` with each edge's cost discounted by the residents near it (cached on ``cg``)."""
+    import dataclasses
+
+    from scipy.sparse import csr_matrix
+
+    key = ("_reach_discount", id(field_), column, float(beta))
+    hit = cg.cache.get(key)
+    if hit is not None and hit[0] is field_:
+        return hit[1]
+    ncell = np.diff(field_.edge_ptr)
+    density = field_.edge_reach(column) / np.maximum(ncell, 1)
+    dense = float(np.quantile(density[ncell > 0], DENSE_QUANTILE)) if (ncell > 0).any() else 0.0
+    z = np.clip(density / dense, 0.0, Z_MAX) if dense > 0 else np.zeros(len(density))
+    data = cg.cost.data * np.exp(-beta * z[cg.eid])
+    fwd = csr_matrix((data, cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape)
+    rev = csr_matrix((data[cg.perm_t], cg.cost_t.indices, cg.cost_t.indptr), shape=cg.cost.shape)
+    out = dataclasses.replace(cg, cost=fwd, cost_t=rev, cache={})
+    cg.cache[key] = (field_, out)
+    return out
+
+
+@dataclass
+class ReachCandidate:
+    """A planned path (node indices of the undiscounted graph) and the figures a reach search ranks by."""
+
+    path: list[int]
+    stop_idx: list[int]
+    metres: float
+    repeated_m: float
+    doubled_m: float
+    reach: float
+
+    def key(self, target_m: float | None, tolerance: float, max_repeated_share: float) -> tuple:
+        """Return the ranking key: limits met first, then little run twice, then the most reach."""
+        within = target_m is None or abs(self.metres - target_m) <= tolerance * target_m
+        meets = within and self.repeated_m <= max_repeated_share * self.metres
+        overlap = max(self.repeated_m, self.doubled_m) > REACH_MAX_OVERLAP_SHARE * self.metres
+        return (not meets, overlap, -round(self.reach), tuple(self.path))
+
+
+def measure_reach(
+    cg: CompiledGraph, path: list[int], stop_idx: list[int], field_: ReachField, column: str
+) -> ReachCandidate:
+    """Return ``path`` measured: length, repeated and doubled-back metres, and its reach."""
+    from routemap.route.target import path_doubled_m
+
+    p = np.asarray(path, np.int64)
+    pos = cg.edge_pos(p[:-1], p[1:])
+    lengths = cg.length[pos]
+    _, first = np.unique(cg.eid[pos], return_index=True)
+    return ReachCandidate(
+        path=list(path),
+        stop_idx=list(stop_idx),
+        metres=float(lengths.sum()),
+        repeated_m=float(lengths.sum() - lengths[first].sum()),
+        doubled_m=path_doubled_m(cg, path),
+        reach=field_.reach(cg.eid[pos], column),
+    )
+
+
+def search_reach(
+    cg: CompiledGraph,
+    plan: Any,
+    *,
+    field_: ReachField,
+    column: str,
+    target_m: float | None,
+    tolerance: float,
+    max_repeated_share: float,
+) -> list[ReachCandidate]:
+    """Return candidate routes for the reach objective, best first.
+
+    ``plan(graph)`` is the length search on a (discounted) compiled graph with the same node indices:
+    it returns ``(path, stop_idx)`` pairs. It runs once per :data:`REACH_BETAS` discount; every path is
+    measured on the real graph (length, repeated, doubled back, reach) and ranked by
+    :meth:`ReachCandidate.key`.
+    """
+    out: list[ReachCandidate] = []
+    seen: set[tuple[int, ...]] = set()
+    for beta in REACH_BETAS:
+        for path, stop_idx in plan(discounted(cg, field_, column, beta)):
+            if tuple(path) in seen:
+                continue
+            seen.add(tuple(path))
+            out.append(measure_reach(cg, path, stop_idx, field_, column))
+    out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
+    return out
