@@ -17,6 +17,9 @@ from scipy.spatial import cKDTree
 
 from routemap.route.compile import CompiledGraph, Tree, shortest_tree
 from routemap.route.overlap import doubled_back_m
+from routemap.route.turns import TURN_COST, path_turns
+
+DEVIATION_STEP_M = 120.0
 
 #: Cost multiplier of an edge already on the route (either direction) when planning what follows.
 USED_PENALTY = 5.0
@@ -43,7 +46,7 @@ class Candidate:
 
     def key(self, target: float) -> tuple[float, float, float]:
         """Return the ranking key: metres run twice (to 10 m), distance to target, cost."""
-        return (round(self.overlap_m, -1), round(abs(self.metres - target), 1), self.cost)
+        return (round(self.overlap_m, -1), round(abs(self.metres - target) / DEVIATION_STEP_M), self.cost)
 
 
 def path_doubled_m(cg: CompiledGraph, path: list[int], prior: list[int] | None = None) -> float:
@@ -80,7 +83,7 @@ def _measure(
         list(path),
         float(lengths.sum()),
         float(lengths[repeated].sum()),
-        float(cg.cost.data[pos].sum()),
+        float(cg.cost.data[pos].sum()) + TURN_COST * path_turns(cg, path),
         path_doubled_m(cg, path, prior),
     )
 

@@ -37,6 +37,8 @@ TURN_COST = 200.0
 BEND_DEG = 45.0
 #: Changing to a differently named street is a turn unless it goes on within this many degrees.
 STRAIGHT_DEG = 20.0
+#: Turns closer together than this (metres) fold into one (the cue sheet's shortest stretch).
+JOG_M = 40.0
 #: Window lengths (metres) tried in turn: long windows remove staircases, short ones fix single jogs;
 #: the last two start the windows elsewhere, so a turn on a window's end gets a second chance.
 WINDOW_M = (4000.0, 2000.0, 1000.0, 3000.0, 1500.0)
@@ -70,6 +72,8 @@ class TurnGraph:
     bearing_in: np.ndarray
     bearing_out: np.ndarray
     graph: csr_matrix  # the arcs by arc_from; its data is overwritten per search with the costs
+    base_weight: np.ndarray  # per arc: the next edge's profile cost plus the turn cost
+    arc_eid: np.ndarray  # per arc: the undirected edge id of the next edge
 
     def is_turn(self, e: np.ndarray, f: np.ndarray) -> np.ndarray:
         """Return whether entering along CSR entry ``e`` and leaving along ``f`` is a turn."""
@@ -80,7 +84,7 @@ def _turn_flags(
     name_id: np.ndarray, b_in: np.ndarray, b_out: np.ndarray, e: np.ndarray, f: np.ndarray
 ) -> np.ndarray:
     delta = np.abs((b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0)
-    renamed = (name_id[e] >= 0) & (name_id[f] >= 0) & (name_id[e] != name_id[f])
+    renamed = name_id[e] != name_id[f]
     return (delta > BEND_DEG) | (renamed & (delta > STRAIGHT_DEG))
 
 
@@ -126,11 +130,14 @@ def turn_graph(cg: CompiledGraph) -> TurnGraph:
     arc_from, arc_to = arc_from[keep], arc_to[keep]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(arc_from, minlength=m))]).astype(np.int64)
     graph = csr_matrix((np.ones(len(arc_to)), arc_to, indptr), shape=(m, m))
+    arc_turn = _turn_flags(name_id, b_in, b_out, arc_from, arc_to)
     tg = TurnGraph(
         graph=graph,
+        base_weight=cg.cost.data[arc_to] + TURN_COST * arc_turn,
+        arc_eid=cg.eid[arc_to],
         arc_from=arc_from,
         arc_to=arc_to,
-        arc_turn=_turn_flags(name_id, b_in, b_out, arc_from, arc_to),
+        arc_turn=arc_turn,
         indptr=indptr,
         name_id=name_id,
         bearing_in=b_in,
@@ -141,12 +148,39 @@ def turn_graph(cg: CompiledGraph) -> TurnGraph:
 
 
 def path_turns(cg: CompiledGraph, path: list[int]) -> int:
-    """Return the turns (this module's stand-in measure) along a node path."""
+    """Return the turns (this module's stand-in for :attr:`Route.turns`) along a node path.
+
+    Turns closer together than :data:`JOG_M` fold into one whose bend is their net bend (a crosswalk jog
+    between two sidewalks bends 90 degrees and back: no turn), as the cue sheet folds short stretches.
+    """
     if len(path) < 3:
         return 0
+    tg = turn_graph(cg)
     p = np.asarray(path, np.int64)
     pos = cg.edge_pos(p[:-1], p[1:])
-    return int(turn_graph(cg).is_turn(pos[:-1], pos[1:]).sum())
+    e, f = pos[:-1], pos[1:]
+    delta = (tg.bearing_out[f] - tg.bearing_in[e] + 180.0) % 360.0 - 180.0
+    renamed = tg.name_id[e] != tg.name_id[f]
+    at = np.nonzero((np.abs(delta) > STRAIGHT_DEG) & (renamed | (np.abs(delta) > BEND_DEG)))[0]
+    if len(at) == 0:
+        return 0
+    cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])[1:]  # position of node k + 1
+    count = 0
+    net, last_m, named_change = 0.0, -np.inf, False
+    for k in at.tolist():
+        if cum[k] - last_m < JOG_M:
+            net += float(delta[k])
+            named_change |= bool(renamed[k])
+        else:
+            count += _counts(net, named_change)
+            net, named_change = float(delta[k]), bool(renamed[k])
+        last_m = cum[k]
+    return count + _counts(net, named_change)
+
+
+def _counts(net: float, renamed: bool) -> int:
+    a = abs((net + 180.0) % 360.0 - 180.0)
+    return int(a > BEND_DEG or (renamed and a > STRAIGHT_DEG))
 
 
 def _overlap_m(cg: CompiledGraph, path: list[int]) -> float:
@@ -201,12 +235,12 @@ def straighten(
             if j - i < 2:
                 i = next_stop if next_stop > i else i + 1
                 continue
-            new = _best_window(cg, tg, path, pos, i, j)
+            old_turns = path_turns(cg, path[i - 1 : j + 2])
+            new = _best_window(cg, tg, path, pos, i, j) if old_turns > 0 else None
             if new is not None:
                 candidate = path[: i + 1] + new[1:-1] + path[j:]
                 cpos = cg.edge_pos(np.asarray(candidate[:-1]), np.asarray(candidate[1:]))
                 total = float(cg.length[cpos].sum())
-                old_turns = path_turns(cg, path[i - 1 : j + 2])
                 ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= _repeats(cg, pos) + 1e-6
                 if ok:
                     new_overlap = _overlap_m(cg, candidate)
@@ -240,12 +274,15 @@ def _best_window(
     outside = np.concatenate([pos[: i - 1], pos[j:]])
     used = np.zeros(int(cg.eid.max()) + 1, bool)
     used[cg.eid[outside]] = True
-    step = cg.cost.data * np.where(used[cg.eid], USED_PENALTY, 1.0)
     graph = tg.graph
-    np.add(step[tg.arc_to], TURN_COST * tg.arc_turn, out=graph.data)
+    np.copyto(graph.data, tg.base_weight)
+    hit = used[tg.arc_eid]
+    graph.data[hit] += (USED_PENALTY - 1.0) * cg.cost.data[tg.arc_to[hit]]
     src = int(pos[i - 1])
-    old_cost = float(step[pos[i:j]].sum() + TURN_COST * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
-    dist, pred = dijkstra(graph, directed=True, indices=src, return_predecessors=True, limit=old_cost * 1.5)
+    inside = pos[i:j]
+    step = cg.cost.data[inside] * np.where(used[cg.eid[inside]], USED_PENALTY, 1.0)
+    old_cost = float(step.sum() + TURN_COST * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
+    dist, pred = dijkstra(graph, directed=True, indices=src, return_predecessors=True, limit=old_cost + 1.0)
     ends = np.nonzero(cg.col == path[j])[0]  # entries arriving at path[j]
     final = dist[ends].copy()
     if j < len(path) - 1:
