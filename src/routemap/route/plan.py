@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -14,7 +15,15 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
-from routemap.route.reach import ReachField, check_reach_column, measure_reach, reach_field, search_reach
+from routemap.route.reach import (
+    REACH_STRAIGHTEN_TOP,
+    ReachField,
+    check_reach_column,
+    measure_reach,
+    reach_field,
+    reach_rank,
+    search_reach,
+)
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
 from routemap.route.target import path_doubled_m, path_edges, plan_with_splits
 from routemap.route.turns import straighten
@@ -157,6 +166,7 @@ def plan_route(
     reach_buffer_m: float = ROUTE_BUFFER_M,
     tracts: Any = None,
     reach_field_: ReachField | None = None,
+    _avoid: tuple[Collection[tuple[int, int]], float] | None = None,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -207,6 +217,9 @@ def plan_route(
         Tract counts for the reach objective (default: the embedded LA County tracts).
     reach_field_ : ReachField, optional
         A precomputed reach field (:func:`routemap.route.reach.reach_field`) of this graph and profile.
+    _avoid : (collection of (u, v), float), optional
+        Streets (graph node pairs, either direction) whose cost is multiplied by the factor: how
+        :func:`routemap.route.alternatives.plan_routes` steers away from routes found before.
 
     Returns
     -------
@@ -226,7 +239,9 @@ def plan_route(
     target_m = None if target_length is None else parse_length(target_length)
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
-    cg = compile_graph(G, profile, weights)
+    base_cg = cg = compile_graph(G, profile, weights)
+    if _avoid is not None:
+        cg = _with_avoided(cg, *_avoid)
     if len(stops) == 0:
         raise StopError("no stops given; give at least a start (and a target length) or two stops")
     resolved = [
@@ -247,7 +262,7 @@ def plan_route(
     }
     field_ = None
     if objective == "reach":
-        field_ = reach_field_ if reach_field_ is not None else reach_field(cg, reach_buffer_m, tracts)
+        field_ = reach_field_ if reach_field_ is not None else reach_field(base_cg, reach_buffer_m, tracts)
         metadata.update(objective="reach", reach=reach, reach_buffer_m=float(field_.buffer_m))
     else:
         metadata.update(objective="cost")
@@ -283,27 +298,69 @@ def plan_route(
                 field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
                 max_repeated_share=max_repeated_share,
             )  # fmt: skip
-        best = found[0] if found else None
-        if best is not None and not best.key(target_m, tolerance, max_repeated_share)[0]:
-            path, stop_idx = best.path, best.stop_idx
-        else:
-            path, stop_idx = _search(
-                cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights
-            )
-        # a straightened route may use this share of the tolerance (it keeps any deviation it had)
-        length = _path_m(cg, path)
-        slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * target_m
-        band = min(length, target_m - slack), max(length, target_m + slack)
-    score = None
-    if field_ is not None:
-        score = lambda p: measure_reach(cg, p, [], field_, reach).reach  # noqa: E731
-    path, stop_idx = straighten(
-        cg, path, stop_idx, lo_m=band[0], hi_m=band[1], score=score,
-        max_overlap_m=max(path_doubled_m(cg, path), MAX_DOUBLED_SHARE * band[0]),
-    )  # fmt: skip
+        options = [
+            (c.path, c.stop_idx) for c in found if not c.key(target_m, tolerance, max_repeated_share)[0]
+        ]
+        if not options:
+            options = [
+                _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights)
+            ]
+        finished = []
+        for path, stop_idx in options[:REACH_STRAIGHTEN_TOP]:
+            # a straightened route may use this share of the tolerance (it keeps any deviation it had)
+            length = _path_m(cg, path)
+            slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * target_m
+            band = min(length, target_m - slack), max(length, target_m + slack)
+            finished.append(_straighten(cg, path, stop_idx, band, field_, reach))
+        if field_ is not None:
+            finished.sort(key=lambda ps: reach_rank(measure_reach(cg, ps[0], ps[1], field_, reach), cg))
+        path, stop_idx = finished[0]
+    if target_m is None:
+        path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
     if field_ is not None:
         metadata["reach_people"] = measure_reach(cg, path, stop_idx, field_, reach).reach
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+
+
+#: Cache entries of a compiled graph that do not depend on its costs (a re-costed copy shares them).
+_COST_FREE_CACHE = ("_turn_graph", "_kdtree_through", "_through", "_index", "_pairkeys")
+
+
+def _with_avoided(cg: CompiledGraph, pairs: Collection[tuple[int, int]], factor: float) -> CompiledGraph:
+    """Return a copy of ``cg`` whose streets between the node id ``pairs`` cost ``factor`` times more."""
+    ids = np.asarray([p for pair in pairs for p in pair], np.int64).reshape(-1, 2)
+    idx = cg.index_of(ids.ravel()).reshape(-1, 2)
+    idx = idx[(idx >= 0).all(axis=1)]
+    hit = np.zeros(int(cg.eid.max()) + 1, bool)
+    if len(idx):
+        both = np.concatenate([idx, idx[:, ::-1]])
+        keys = cg.row.astype(np.int64) * cg.n + cg.col
+        want = both[:, 0].astype(np.int64) * cg.n + both[:, 1]
+        hit[cg.eid[np.isin(keys, want)]] = True
+    fwd, rev = cg.penalized(hit, factor)
+    # the turn graph depends on geometry and names only: the copy shares it
+    shared = {
+        k: v for k, v in cg.cache.items() if k in ("_turn_graph", "_kdtree_through", "_through", "_index")
+    }
+    return dataclasses.replace(cg, cost=fwd, cost_t=rev, cache=shared)
+
+
+def _straighten(
+    cg: CompiledGraph,
+    path: list[int],
+    stop_idx: list[int],
+    band: tuple[float, float],
+    field_: ReachField | None,
+    reach: str,
+) -> tuple[list[int], list[int]]:
+    """Return the path straightened within the length ``band`` (keeping its reach, when one is given)."""
+    score = None
+    if field_ is not None:
+        score = lambda p: measure_reach(cg, p, [], field_, reach).reach  # noqa: E731
+    return straighten(
+        cg, path, stop_idx, lo_m=band[0], hi_m=band[1], score=score,
+        max_overlap_m=max(path_doubled_m(cg, path), MAX_DOUBLED_SHARE * band[0]),
+    )  # fmt: skip
 
 
 def _path_m(cg: CompiledGraph, path: list[int]) -> float:

@@ -186,6 +186,12 @@ Z_MAX = 1.5
 #: A reach route running twice (same streets or alongside) over more than this share of its length ranks
 #: after every route that does not: organizers publish routes that do not come back on themselves.
 REACH_MAX_OVERLAP_SHARE = 0.01
+#: A reach route with more turns per mile than this ranks after every route with fewer: a route an
+#: organizer publishes fits its cue sheet on a card, and stays a street route rather than a maze.
+REACH_MAX_TURNS_PER_MILE = 2.5
+#: How many of the best reach candidates are straightened (:mod:`routemap.route.turns`) and compared
+#: again: straightening changes both the turns and (a little) the reach.
+REACH_STRAIGHTEN_TOP = 2
 
 
 def discounted(cg: CompiledGraph, field_: ReachField, column: str, beta: float) -> CompiledGraph:
@@ -276,3 +282,14 @@ def search_reach(
             out.append(measure_reach(cg, path, stop_idx, field_, column))
     out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
     return out
+
+
+def reach_rank(candidate: ReachCandidate, cg: CompiledGraph) -> tuple:
+    """Return the final ranking key of a finished reach route: few turns and little overlap, then reach."""
+    from routemap.route.turns import path_turns
+    from routemap.settings import METERS_PER_MILE
+
+    miles = candidate.metres / METERS_PER_MILE
+    twisty = path_turns(cg, candidate.path) > REACH_MAX_TURNS_PER_MILE * miles
+    overlap = max(candidate.repeated_m, candidate.doubled_m) > REACH_MAX_OVERLAP_SHARE * candidate.metres
+    return (overlap, twisty, -round(candidate.reach), tuple(candidate.path))

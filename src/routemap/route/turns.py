@@ -72,7 +72,6 @@ class TurnGraph:
     bearing_in: np.ndarray
     bearing_out: np.ndarray
     graph: csr_matrix  # the arcs by arc_from; its data is overwritten per search with the costs
-    base_weight: np.ndarray  # per arc: the next edge's profile cost plus the turn cost
     arc_eid: np.ndarray  # per arc: the undirected edge id of the next edge
 
     def is_turn(self, e: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -89,7 +88,8 @@ def _turn_flags(
 
 
 def turn_graph(cg: CompiledGraph) -> TurnGraph:
-    """Return the edge graph of ``cg`` (cached on it)."""
+    """Return the edge graph of ``cg`` (cached on it; it does not depend on the costs, so a copy of ``cg``
+    with other costs may share it)."""
     hit = cg.cache.get("_turn_graph")
     if hit is not None:
         return hit
@@ -133,7 +133,6 @@ def turn_graph(cg: CompiledGraph) -> TurnGraph:
     arc_turn = _turn_flags(name_id, b_in, b_out, arc_from, arc_to)
     tg = TurnGraph(
         graph=graph,
-        base_weight=cg.cost.data[arc_to] + TURN_COST * arc_turn,
         arc_eid=cg.eid[arc_to],
         arc_from=arc_from,
         arc_to=arc_to,
@@ -275,7 +274,10 @@ def _best_window(
     used = np.zeros(int(cg.eid.max()) + 1, bool)
     used[cg.eid[outside]] = True
     graph = tg.graph
-    np.copyto(graph.data, tg.base_weight)
+    base = cg.cache.get("_turn_weights")
+    if base is None:  # per arc: the next edge's profile cost plus the turn cost
+        base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST * tg.arc_turn
+    np.copyto(graph.data, base)
     hit = used[tg.arc_eid]
     graph.data[hit] += (USED_PENALTY - 1.0) * cg.cost.data[tg.arc_to[hit]]
     src = int(pos[i - 1])
