@@ -7,6 +7,7 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from route_graphs import DEG_PER_M, grid
 from test_route import check_route, load_la
 
 from routemap.errors import (
@@ -75,3 +76,56 @@ def test_random_coordinates(la, lat, lon, target_km):
         return
     check_route(la, route, target_km * 1000)
     assert route.stops[0].snap_distance_m <= 500
+
+
+# -- on generated grids a route exists: the planner must find it -----------------------------------------
+GRID_SETTINGS = settings(max_examples=25, derandomize=True, deadline=None)
+
+
+@st.composite
+def grid_case(draw):
+    """A w x h grid (100 m blocks), stops a, b in different columns, and a target a simple path reaches.
+
+    The path goes from a straight up or down its column to row r, along row r to b's column, then to b:
+    (|xa - xb| + |ya - r| + |r - yb|) blocks with no street twice. r is outside [ya, yb] by ``k`` rows.
+    """
+    w = draw(st.integers(3, 7))
+    h = draw(st.integers(3, 7))
+    xa, xb = draw(st.lists(st.integers(0, w - 1), min_size=2, max_size=2, unique=True))
+    ya, yb = draw(st.integers(0, h - 1)), draw(st.integers(0, h - 1))
+    lo, hi = min(ya, yb), max(ya, yb)
+    room = max(lo, h - 1 - hi)
+    k = draw(st.integers(0, room))
+    blocks = abs(xa - xb) + abs(ya - yb) + 2 * k
+    jitter = draw(st.floats(-0.004, 0.004))
+    return w, h, (xa, ya), (xb, yb), blocks * 100.0 * (1 + jitter)
+
+
+@GRID_SETTINGS
+@given(case=grid_case(), profile=st.sampled_from(["run", "shortest"]))
+def test_grid_targets_that_a_simple_path_reaches_are_planned(case, profile):
+    w, h, (xa, ya), (xb, yb), target = case
+    G = grid(w, h)
+    stops = [(ya * 100 * DEG_PER_M, xa * 100 * DEG_PER_M), (yb * 100 * DEG_PER_M, xb * 100 * DEG_PER_M)]
+    route = plan_route(G, stops, target, profile=profile)  # must not raise: such a route exists
+    assert abs(route.length_m - target) <= 0.01 * target
+    assert route.repeated_length_m <= 0.03 * route.length_m
+    assert route.nodes[0] == xa * h + ya and route.nodes[-1] == xb * h + yb
+
+
+@GRID_SETTINGS
+@given(
+    w=st.integers(3, 8),
+    h=st.integers(3, 8),
+    data=st.data(),
+)
+def test_grid_loops_round_a_block_rectangle_are_planned(w, h, data):
+    # from a corner of the grid, the rectangle p x q blocks round it is a loop with no street twice
+    p = data.draw(st.integers(1, w - 1))
+    q = data.draw(st.integers(1, h - 1))
+    target = 2 * (p + q) * 100.0
+    G = grid(w, h)
+    route = plan_route(G, [(0.0, 0.0)], target)
+    assert abs(route.length_m - target) <= 0.01 * target
+    assert route.repeated_length_m <= 0.03 * route.length_m
+    assert route.nodes[0] == route.nodes[-1] == 0

@@ -8,7 +8,6 @@ geometries. Lengths are metres; ``length_mi``/``length_km`` report them.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -185,14 +184,15 @@ class Route:
 
     @property
     def repeated_length_m(self) -> float:
-        """Return the length of street used more than once (either direction), counted per extra use."""
-        counts: Counter = Counter()
-        lengths: dict = {}
-        for (u, v, _k), length in zip(self.edges, self._edge_lengths):
-            key = (min(u, v), max(u, v), round(float(length), 1))
-            counts[key] += 1
-            lengths[key] = float(length)
-        return float(sum((c - 1) * lengths[key] for key, c in counts.items() if c > 1))
+        """Return the length of street used more than once (either direction), counted per extra use.
+
+        A street is an undirected node pair; see :func:`routemap.route.objective.repeated_m`.
+        """
+        from routemap.route.objective import repeated_m, street_ids
+
+        u = np.array([e[0] for e in self.edges], np.int64)
+        v = np.array([e[1] for e in self.edges], np.int64)
+        return repeated_m(street_ids(u, v), self._edge_lengths)
 
     @property
     def network_kept_share(self) -> float | None:

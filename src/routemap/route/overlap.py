@@ -12,9 +12,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+#: Sample spacing along the route (metres): fine enough for a city block, coarse enough to be cheap.
 SPACING_M = 10.0
+#: A later sample this close to an earlier one runs alongside it: across a wide boulevard, sidewalk to
+#: sidewalk, is about 35 m; the next parallel street (a block away, 60 m or more) is not doubling back.
 RADIUS_M = 35.0
+#: Only samples at least this far apart along the route count, so a bend is not its own neighbour.
 GAP_M = 100.0
+#: Smallest |cos| of the angle between the two directions (0.7: within about 45 degrees of parallel or
+#: opposite), so crossing the earlier route is not running along it.
 MIN_COS = 0.7
 
 

@@ -15,6 +15,17 @@ from scipy.sparse.csgraph import dijkstra
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
 from routemap.route.model import Route, RouteStop
+from routemap.route.objective import (
+    DEFAULT_OBJECTIVE,
+    Candidate,
+    EdgeCost,
+    Objective,
+    apply_cost,
+    get_objective,
+    meets_limits,
+    path_doubled_m,
+    path_edges,
+)
 from routemap.route.reach import (
     REACH_STRAIGHTEN_TOP,
     ReachField,
@@ -25,7 +36,7 @@ from routemap.route.reach import (
     search_reach,
 )
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import path_doubled_m, path_edges, plan_with_splits
+from routemap.route.target import plan_closed, plan_with_splits
 from routemap.route.turns import straighten
 from routemap.settings import (
     LENGTH_TOLERANCE,
@@ -40,8 +51,6 @@ _UNITS = {
     "km": 1000.0, "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0,
     "kilometres": 1000.0, "mi": METERS_PER_MILE, "mile": METERS_PER_MILE, "miles": METERS_PER_MILE,
 }  # fmt: skip
-#: The objectives ``plan_route`` knows: what the extra length is spent on.
-OBJECTIVES = ("cost", "reach")
 #: Share of the tolerance a straightened route may move away from the target: half, so that a route
 #: the length search put on target stays well inside the tolerance after losing its staircases.
 STRAIGHTEN_TOLERANCE_SHARE = 0.5
@@ -161,7 +170,8 @@ def plan_route(
     name: str | None = None,
     online: bool = False,
     neighborhoods: Any = None,
-    objective: str = "cost",
+    objective: str | Objective | None = "cost",
+    cost: EdgeCost | None = None,
     reach: str = "population",
     reach_buffer_m: float = ROUTE_BUFFER_M,
     tracts: Any = None,
@@ -202,12 +212,17 @@ def plan_route(
         Geocode names the data does not know with osmnx (needs the internet).
     neighborhoods : GeoDataFrame, optional
         The neighborhood layer for area stops (default: the embedded one).
-    objective : str
-        What the extra length is for. ``"cost"``: the route the profile prefers (least run twice, then
-        closest to the target, then cheapest). ``"reach"``: among routes within the tolerance and the
-        repeated-length limit, the one with the most people (the ``reach`` count) living within
-        ``reach_buffer_m`` of it, each counted once (see :mod:`routemap.route.reach`). Under both, a
-        turn cost straightens the route (see :mod:`routemap.route.turns`).
+    objective : str or Objective, optional
+        What ranks candidate routes (see :mod:`routemap.route.objective`). ``"cost"`` (the default):
+        least run twice, then closest to the target (in steps of
+        :data:`~routemap.route.objective.DEVIATION_STEP_M`), then the profile cost plus a cost per turn.
+        ``"length"``: the same without turns, closest to the target to 0.1 m. ``"reach"``: among routes
+        within the tolerance and the repeated-length limit, the one with the most people (the ``reach``
+        count) living within ``reach_buffer_m`` of it, each counted once (see
+        :mod:`routemap.route.reach`). Under every objective the route is then straightened by a turn
+        cost (see :mod:`routemap.route.turns`).
+    cost : EdgeCost, optional
+        Edge costs from an edge attribute or a function instead of the profile's multipliers.
     reach : str
         The census count to reach: ``population``, ``foreign_born``, ``hispanic``, ``asian`` or
         ``limited_english``.
@@ -233,13 +248,12 @@ def plan_route(
         The target is shorter than the shortest route through the stops (the message gives that
         minimum), or no route within the tolerance and the repeated-length limit was found.
     """
-    if objective not in OBJECTIVES:
-        raise RoutemapError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
-    check_reach_column(reach)
     target_m = None if target_length is None else parse_length(target_length)
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
-    base_cg = cg = compile_graph(G, profile, weights)
+    chosen = get_objective(objective)
+    check_reach_column(reach)
+    base_cg = cg = apply_cost(compile_graph(G, profile, weights), cost)
     if _avoid is not None:
         cg = _with_avoided(cg, *_avoid)
     if len(stops) == 0:
@@ -261,11 +275,11 @@ def plan_route(
         "max_repeated_share": max_repeated_share,
     }
     field_ = None
-    if objective == "reach":
+    if chosen.name == "reach":
         field_ = reach_field_ if reach_field_ is not None else reach_field(base_cg, reach_buffer_m, tracts)
         metadata.update(objective="reach", reach=reach, reach_buffer_m=float(field_.buffer_m))
     else:
-        metadata.update(objective="cost")
+        metadata.update(objective=chosen.name)
     if target_m is None:
         if field_ is not None:
             found = search_reach(
@@ -294,7 +308,13 @@ def plan_route(
             stop_nodes = _fit_areas(cg, resolved, nodes, target_m)
             found = search_reach(
                 cg,
-                lambda g: plan_with_splits(g, stop_nodes, target_m, tolerance, max_repeated_share, False, 1),
+                lambda g: [
+                    (c.path, idx)
+                    for c, idx in plan_with_splits(
+                        g, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+                        max_depth=SPLIT_DEPTH_QUICK, objective=chosen,
+                    )
+                ],
                 field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
                 max_repeated_share=max_repeated_share,
             )  # fmt: skip
@@ -303,7 +323,16 @@ def plan_route(
         ]
         if not options:
             options = [
-                _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights)
+                _search(
+                    cg,
+                    resolved,
+                    nodes,
+                    target_m=target_m,
+                    tolerance=tolerance,
+                    max_repeated_share=max_repeated_share,
+                    profile=profile,
+                    objective=chosen,
+                )
             ]
         finished = []
         for path, stop_idx in options[:REACH_STRAIGHTEN_TOP]:
@@ -339,9 +368,7 @@ def _with_avoided(cg: CompiledGraph, pairs: Collection[tuple[int, int]], factor:
         hit[cg.eid[np.isin(keys, want)]] = True
     fwd, rev = cg.penalized(hit, factor)
     # the turn graph depends on geometry and names only: the copy shares it
-    shared = {
-        k: v for k, v in cg.cache.items() if k in ("_turn_graph", "_kdtree_through", "_through", "_index")
-    }
+    shared = {k: v for k, v in cg.cache.items() if k in _COST_FREE_CACHE}
     return dataclasses.replace(cg, cost=fwd, cost_t=rev, cache=shared)
 
 
@@ -367,38 +394,75 @@ def _path_m(cg: CompiledGraph, path: list[int]) -> float:
     return float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
 
 
-def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
-    best = None
-    attempts = [(False, False), (False, True)] + ([(True, True)] if profile != "shortest" else [])
+#: The search's attempts, in order: (on the ``shortest`` profile, thorough). A quick search, a thorough
+#: one, then the thorough one without the profile, whose preferred streets may all be too long for a
+#: target near the minimum.
+SEARCH_ATTEMPTS: tuple[tuple[bool, bool], ...] = ((False, False), (False, True), (True, True))
+#: Attempts of the general search after a route back to its start could not be grown within the limits.
+CLOSED_ATTEMPTS = 1
+#: Split depth (see :func:`routemap.route.target.plan_with_splits`) of a quick and of a thorough attempt.
+SPLIT_DEPTH_QUICK = 1
+SPLIT_DEPTH_THOROUGH = 2
+
+
+def _search(
+    cg: CompiledGraph,
+    resolved: list[ResolvedStop],
+    nodes: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    profile: str,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[list[int], list[int]]:
+    """Return the path (node indices of ``cg``) and stop indices of the first route meeting the limits.
+
+    Raises TargetLengthError naming the best failure (by the objective's key) when none does.
+    """
+    best: Candidate | None = None
+    attempts = SEARCH_ATTEMPTS
+    if nodes[0] == nodes[-1]:
+        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); the general
+        # search below is slow on these and rarely better, so only its quick attempt follows
+        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m)
+        for cand, stop_idx in plan_closed(
+            cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
+        ):
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                return cand.path, stop_idx
+            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                best = cand
+        attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
     for use_shortest, thorough in attempts:
-        # a quick search, then a thorough one; then without the profile, whose preferred streets may
-        # all be too long for a target near the minimum
+        if use_shortest and profile == "shortest":
+            continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         found = plan_with_splits(
-            graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 1
-        )
-        for path, stop_idx in found:
-            pos = path_edges(graph, path)
-            lengths = graph.length[pos]
-            total = float(lengths.sum())
-            _, first = np.unique(graph.eid[pos], return_index=True)
-            repeated = float(lengths.sum() - lengths[first].sum())
-            ok = abs(total - target_m) <= tolerance * target_m and repeated <= max_repeated_share * total
-            if ok:
-                return _translate(graph, cg, path), stop_idx
-            score = (repeated / total, abs(total - target_m))
-            if best is None or score < best[0]:
-                best = (score, total, repeated)
+            graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            thorough=thorough, max_depth=SPLIT_DEPTH_THOROUGH if thorough else SPLIT_DEPTH_QUICK,
+            objective=objective,
+        )  # fmt: skip
+        for cand, stop_idx in found:
+            if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
+                return _translate(graph, cg, cand.path), stop_idx
+            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                best = cand
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
             "try another target, a larger tolerance or other stops"
         )
     raise TargetLengthError(
-        f"the best route of {_fmt_len(target_m)} found repeats {best[0][0]:.1%} of its length "
-        f"(limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
+        f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
+        f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
+
+
+def _failure_key(cand: Candidate, target_m: float) -> tuple[float, float]:
+    """Return how far a route is from the limits: repeated share first (the limit broken), then length."""
+    return (cand.repeated_m / cand.metres, abs(cand.metres - target_m))
 
 
 def _translate(src: CompiledGraph, dst: CompiledGraph, idx: list[int]) -> list[int]:

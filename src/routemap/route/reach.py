@@ -239,7 +239,7 @@ def measure_reach(
     cg: CompiledGraph, path: list[int], stop_idx: list[int], field_: ReachField, column: str
 ) -> ReachCandidate:
     """Return ``path`` measured: length, repeated and doubled-back metres, and its reach."""
-    from routemap.route.target import path_doubled_m
+    from routemap.route.objective import path_doubled_m
 
     p = np.asarray(path, np.int64)
     pos = cg.edge_pos(p[:-1], p[1:])

@@ -1,97 +1,130 @@
 """Length search: a node path through fixed stops whose length is within a tolerance of a target.
 
-Per leg a -> b with a leg target T: a via node w (geometric candidates on an ellipse with foci a and b,
-snapped to nodes), routed a -> w, then an exact final adjustment: among all nodes v, from one forward tree
-from w and one reverse tree towards b (both penalizing edges already used, so the way back avoids them),
-pick v so that len(a->w) + len(w->v) + len(v->b) lies within the band around T, with the least repeated
-length (then the lowest profile cost). The leg with the extra length is tried in several placements; the
-best whole route wins (least repeated, then closest to target, then cost).
+The search has five levels; each returns candidates ranked by the one objective
+(:mod:`routemap.route.objective`), and each stops early once a candidate runs (almost) nothing twice:
+
+1. :func:`routemap.route.plan._search` (in ``plan.py``) decides the *attempt*: a quick search, a
+   thorough one, then one on the ``shortest`` profile (whose streets reach targets near the minimum the
+   profile's preferred streets cannot). It stops at the first route that meets the limits
+   (:func:`~routemap.route.objective.meets_limits`), else reports the best failure.
+2. :func:`plan_with_splits` decides the *stops*: the given ones, then (when no route meets the limits)
+   each leg split by a via stop off to one side, left then right, up to ``max_depth`` times. It stops
+   at the first route that meets the limits.
+3. :func:`plan_target` decides *where the extra length goes*: in proportion to the legs' shortest
+   lengths, evenly, or all on one of the :data:`MAX_SINGLE_LEG_PLACEMENTS` longest legs. It stops when a
+   placement runs at most :data:`GOOD_OVERLAP_SHARE` of the target twice.
+4. :func:`plan_legs` walks the legs in order with one placement, each leg avoiding the streets of the
+   legs before it (they cost :data:`USED_PENALTY` times more); the last leg takes what is left of the
+   target. It gives up when a leg cannot be planned.
+5. :func:`plan_leg` decides one leg a -> b of a leg target: first the exact finish from a itself, then
+   via nodes w on ellipses with foci a and b (:func:`via_points`), each followed by the exact finish.
+   It stops at the first via node whose best ending runs at most :data:`GOOD_OVERLAP_SHARE` twice.
+
+The exact finish (:func:`finish`): from one forward tree out of w and one reverse tree into b (both
+penalizing edges already used, so the way back avoids them), every node v whose
+``len(a->w) + len(w->v) + len(v->b)`` lies in the band is a possible ending; the objective's screen
+orders them by estimated overlap and cost, and the first :data:`TOP_K` are measured exactly.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from routemap.route.compile import CompiledGraph, Tree, shortest_tree
-from routemap.route.overlap import doubled_back_m
-from routemap.route.turns import TURN_COST, path_turns
+from routemap.route.objective import (
+    DEFAULT_OBJECTIVE,
+    Candidate,
+    Objective,
+    measure,
+    meets_limits,
+    path_doubled_m,
+    path_edges,
+)
 
-DEVIATION_STEP_M = 120.0
+__all__ = [
+    "Candidate",
+    "finish",
+    "path_doubled_m",
+    "path_edges",
+    "plan_leg",
+    "plan_legs",
+    "plan_target",
+    "plan_with_splits",
+    "via_points",
+]
 
-#: Cost multiplier of an edge already on the route (either direction) when planning what follows.
+#: Cost multiplier of an edge already on the route (either direction) when planning what follows: high
+#: enough that a detour of a few blocks beats running a street again, low enough that a bridge or the
+#: only street out of a dead-end area stays usable.
 USED_PENALTY = 5.0
-#: How many of the best-looking final nodes v per via candidate are checked exactly.
+#: How many of the best-looking final nodes v per via candidate are measured exactly (doubled-back
+#: metres need the geometry): the screen's estimate is good, ten covers its misses.
 TOP_K = 10
-#: A leg whose metres run twice (same edges or alongside) are at most this share of it ends the search.
+#: A thorough search measures this many times more final nodes.
+THOROUGH_TOP_K_FACTOR = 3
+#: Running at most this share of a leg (or route) twice is as good as it gets: the search ends there.
 GOOD_OVERLAP_SHARE = 0.005
-
-
-@dataclass
-class Candidate:
-    """A path (node indices) and what it measures."""
-
-    path: list[int]
-    metres: float
-    repeated_m: float
-    cost: float
-    doubled_m: float = 0.0
-
-    @property
-    def overlap_m(self) -> float:
-        """Return the metres run twice: on the same edges, or alongside (a sidewalk, a parallel way)."""
-        return max(self.repeated_m, self.doubled_m)
-
-    def key(self, target: float) -> tuple[float, float, float]:
-        """Return the ranking key: metres run twice (to 10 m), distance to target, cost."""
-        return (round(self.overlap_m, -1), round(abs(self.metres - target) / DEVIATION_STEP_M), self.cost)
-
-
-def path_doubled_m(cg: CompiledGraph, path: list[int], prior: list[int] | None = None) -> float:
-    """Return the metres of ``path`` that run alongside itself or ``prior`` (the route before it)."""
-    nodes = np.asarray((list(prior[:-1]) if prior else []) + list(path), np.int64)
-    from_m = 0.0
-    if prior and len(prior) > 1:
-        p = np.asarray(prior, np.int64)
-        from_m = float(np.hypot(np.diff(cg.ux[p]), np.diff(cg.uy[p])).sum())
-    return doubled_back_m(cg.ux[nodes], cg.uy[nodes], from_m=from_m)
-
-
-def path_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
-    """Return the CSR positions of the edges along ``path``."""
-    p = np.asarray(path, np.int64)
-    return cg.edge_pos(p[:-1], p[1:])
+#: Ellipse sizes tried for via nodes, as the share of the leg's length spent reaching the via node and
+#: back (0.5: the via node half-way round; 0.85: most of the length in the loop, little for the finish).
+VIA_ELLIPSE_SHARES_THOROUGH = (0.5, 0.7, 0.85)
+#: The quick search tries the middle size only.
+VIA_ELLIPSE_SHARES_QUICK = (0.7,)
+#: An ellipse narrower than this (semi-major axis over half the a-b distance) is almost the a-b line
+#: itself: its via nodes add no length, so it is skipped.
+MIN_SEMI_AXIS_RATIO = 1.02
+#: Angle between via points on an ellipse (degrees); with coincident foci (a loop) the circle is
+#: sampled more finely, since no direction is favoured.
+VIA_ANGLE_STEP_DEG = 30
+LOOP_VIA_ANGLE_STEP_DEG = 45
+#: Street distance over straight distance assumed between a and b: measured (from the tree) but kept
+#: between these bounds (a grid is about 1.27; 1.6 is a river or a freeway between them), or the
+#: default when a and b coincide.
+DETOUR_MIN = 1.1
+DETOUR_DEFAULT = 1.3
+DETOUR_MAX = 1.6
+#: How far back along both trees a U-turn at v is followed when estimating a spike (edges).
+SPIKE_DEPTH = 12
+#: The longest legs that each get all the extra length in one placement (more legs: more time, rarely
+#: a better route).
+MAX_SINGLE_LEG_PLACEMENTS = 3
+#: A middle leg's band: the route's band, or this share of its extra length when larger, since any
+#: error there is made up by the last leg.
+MIDDLE_LEG_BAND_SHARE = 0.05
+#: A middle leg with less extra length than this (metres) is just its best path.
+MIN_LEG_EXTRA_M = 1.0
+#: A split point sits on the ellipse that spends this share of the leg's length reaching it (then each
+#: half gets its own loop), assuming :data:`DETOUR_DEFAULT`.
+SPLIT_SHARE = 0.5
+#: Placements are told apart by their shares rounded to this many decimals.
+SHARE_DECIMALS = 6
 
 
 def _measure(
-    cg: CompiledGraph, path: list[int], used_count: np.ndarray, prior: list[int] | None = None
+    cg: CompiledGraph,
+    path: list[int],
+    used_count: np.ndarray,
+    prior: list[int] | None = None,
+    *,
+    objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Candidate:
-    pos = path_edges(cg, path)
-    eids = cg.eid[pos]
-    lengths = cg.length[pos]
-    # a traversal is repeated when its street was used before (earlier legs or earlier in this path)
-    order = np.argsort(eids, kind="stable")
-    se = eids[order]
-    seen_here = np.zeros(len(se), bool)
-    seen_here[1:] = se[1:] == se[:-1]
-    before = np.empty(len(eids), bool)
-    before[order] = seen_here
-    repeated = (used_count[eids] > 0) | before
-    return Candidate(
-        list(path),
-        float(lengths.sum()),
-        float(lengths[repeated].sum()),
-        float(cg.cost.data[pos].sum()) + TURN_COST * path_turns(cg, path),
-        path_doubled_m(cg, path, prior),
-    )
+    return measure(cg, path, used_count=used_count, prior=prior, objective=objective)
 
 
-def _via_points(
-    cg: CompiledGraph, a: int, b: int, leg_target: float, detour: float, thorough: bool = False
+def via_points(
+    cg: CompiledGraph,
+    a: int,
+    b: int,
+    *,
+    leg_target: float,
+    detour: float,
+    thorough: bool = False,
 ) -> list[int]:
-    """Return node indices near points of ellipses with foci a and b (on both sides of the a-b line)."""
+    """Return node indices near points of ellipses with foci a and b (on both sides of the a-b line).
+
+    The ellipses are sized so that a -> w -> b spends a share (:data:`VIA_ELLIPSE_SHARES_THOROUGH`,
+    :data:`VIA_ELLIPSE_SHARES_QUICK`) of ``leg_target`` at ``detour`` street metres per straight metre.
+    """
     ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
     cx, cy = (ax + bx) / 2, (ay + by) / 2
     f = np.hypot(bx - ax, by - ay) / 2
@@ -101,13 +134,13 @@ def _via_points(
         ux_, uy_ = 1.0, 0.0
     nx_, ny_ = -uy_, ux_
     points = []
-    for share in (0.5, 0.7, 0.85) if thorough else (0.7,):
+    for share in VIA_ELLIPSE_SHARES_THOROUGH if thorough else VIA_ELLIPSE_SHARES_QUICK:
         semi = leg_target * share / detour / 2
-        if semi <= f * 1.02:
+        if semi <= f * MIN_SEMI_AXIS_RATIO:
             continue
         minor = np.sqrt(semi**2 - f**2)
-        angles = np.deg2rad(np.arange(0, 360, 30 if f > 1e-6 else 45))
-        for t in angles:
+        step = VIA_ANGLE_STEP_DEG if f > 1e-6 else LOOP_VIA_ANGLE_STEP_DEG
+        for t in np.deg2rad(np.arange(0, 360, step)):
             if f > 1e-6 and (np.isclose(np.sin(t), 0)):
                 continue  # on the a-b axis: behind a or beyond b, rarely a good loop
             points.append(
@@ -118,11 +151,11 @@ def _via_points(
             )
     if not points:
         return []
-    idx = _nearest_through(cg, np.array(points))
+    idx = nearest_through(cg, np.array(points))
     return list(dict.fromkeys(int(i) for i in idx if int(i) not in (a, b)))
 
 
-def _nearest_through(cg: CompiledGraph, points: np.ndarray) -> np.ndarray:
+def nearest_through(cg: CompiledGraph, points: np.ndarray) -> np.ndarray:
     """Return the nearest through node (not a dead end: no way back but the way in) to each point."""
     hit = cg.cache.get("_kdtree_through")
     if hit is None:
@@ -138,7 +171,9 @@ def _nearest_through(cg: CompiledGraph, points: np.ndarray) -> np.ndarray:
     return through[np.atleast_1d(idx)]
 
 
-def _spike_metres(cg: CompiledGraph, fwd: Tree, rev: Tree, v: np.ndarray, depth: int = 12) -> np.ndarray:
+def spike_metres(
+    cg: CompiledGraph, fwd: Tree, rev: Tree, v: np.ndarray, *, depth: int = SPIKE_DEPTH
+) -> np.ndarray:
     """Return the metres by which the way into each v and the way out of it coincide (a spike).
 
     Walks back from v along both trees while the forward parent equals the next hop back (a U-turn at v
@@ -154,16 +189,17 @@ def _spike_metres(cg: CompiledGraph, fwd: Tree, rev: Tree, v: np.ndarray, depth:
         if not active.any():
             break
         i = np.nonzero(active)[0]
-        out[i] += cg.length[cg.edge_pos(px[i], x[i])]
+        out[i] += fwd.metres[x[i]] - fwd.metres[px[i]]  # the tree edge px -> x
         x = np.where(active, px, x)
         y = np.where(active, py, y)
     return out
 
 
-def _finish(
+def finish(
     cg: CompiledGraph,
     prefix: list[int],
     prefix_m: float,
+    *,
     fwd: Tree,
     rev: Tree,
     lo: float,
@@ -172,33 +208,49 @@ def _finish(
     goal: float,
     top_k: int = TOP_K,
     prior: list[int] | None = None,
+    objective: Objective = DEFAULT_OBJECTIVE,
 ) -> list[Candidate]:
-    """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi]."""
+    """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi], best first.
+
+    ``fwd`` grows from the prefix's last node p, ``rev`` grows towards b; ``prefix_m`` is the prefix's
+    length. The endings v are screened by the objective on tree estimates, the first ``top_k`` measured.
+    """
     total = prefix_m + fwd.metres + rev.metres
     ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (total >= lo) & (total <= hi)
     v = np.nonzero(ok)[0]
     if len(v) == 0:
         return []
-    proxy = fwd.repeat[v] + rev.repeat[v] + _spike_metres(cg, fwd, rev, v)
-    cost = fwd.cost[v] + rev.cost[v]
-    order = np.lexsort((v, cost, np.round(proxy, -1)))
+    proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
+    order = objective.screen_order(proxy, fwd.cost[v] + rev.cost[v], v)
     out = []
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
-        out.append(_measure(cg, path, used_count, prior))
-    out.sort(key=lambda c: c.key(goal))
+        out.append(_measure(cg, path, used_count, prior, objective=objective))
+    out.sort(key=lambda c: objective.key(c, goal))
     return out
+
+
+def _detour(cg: CompiledGraph, a: int, b: int, tree_a: Tree) -> float:
+    """Return the street metres per straight metre between a and b, within the detour bounds."""
+    if a != b and np.isfinite(tree_a.metres[b]):
+        straight = max(float(np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a])), 1.0)
+        detour = max(DETOUR_MIN, float(tree_a.metres[b]) / straight)
+    else:
+        detour = DETOUR_DEFAULT
+    return min(detour, DETOUR_MAX)
 
 
 def plan_leg(
     cg: CompiledGraph,
     a: int,
     b: int,
-    leg_target: float | None,
-    band: float,
+    leg_target: float | None = None,
+    *,
+    band: float = 0.0,
     used_count: np.ndarray,
     thorough: bool = False,
     prior: list[int] | None = None,
+    objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Candidate | None:
     """Return the best path a -> b of length ``leg_target`` +- ``band`` (None: the penalized best path).
 
@@ -206,56 +258,84 @@ def plan_leg(
     ``thorough`` tries more via points and checks more final nodes. ``prior`` is the route before this
     leg: running alongside it counts against a candidate like running on its edges.
     """
-    top_k = TOP_K * 3 if thorough else TOP_K
+    top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
     used = used_count > 0
     fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY)
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
-        return _measure(cg, fwd_a.path(b), used_count, prior)
+        return _measure(cg, fwd_a.path(b), used_count, prior, objective=objective)
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
-    best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target, top_k, prior)[:1]
+    common = dict(lo=lo, hi=hi, used_count=used_count, goal=leg_target, top_k=top_k, prior=prior)
+    best = finish(cg, [a], 0.0, fwd=fwd_a, rev=rev_b, objective=objective, **common)[:1]  # type: ignore[arg-type]
     if best and best[0].overlap_m <= good_enough:
         return best[0]
-    if a != b and np.isfinite(fwd_a.metres[b]):
-        detour = max(1.1, fwd_a.metres[b] / max(np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]), 1.0))
-    else:
-        detour = 1.3
-    detour = min(detour, 1.6)
-    for w in _via_points(cg, a, b, leg_target, detour, thorough):
+    detour = _detour(cg, a, b, fwd_a)
+    for w in via_points(cg, a, b, leg_target=leg_target, detour=detour, thorough=thorough):
         if not np.isfinite(fwd_a.cost[w]):
             continue
         head = fwd_a.path(w)
-        head_pos = path_edges(cg, head)
-        count = used_count.copy()
-        np.add.at(count, cg.eid[head_pos], 1)
         if fwd_a.metres[w] >= hi:
             continue
+        count = used_count.copy()
+        np.add.at(count, cg.eid[path_edges(cg, head)], 1)
         used_w = count > 0
         fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
         rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
-        head_m = float(fwd_a.metres[w])
-        found = _finish(cg, head, head_m, fwd_w, rev_bw, lo, hi, used_count, leg_target, top_k, prior)
+        found = finish(
+            cg,
+            head,
+            float(fwd_a.metres[w]),
+            fwd=fwd_w,
+            rev=rev_bw,
+            objective=objective,
+            **common,  # type: ignore[arg-type]
+        )
         best.extend(found[:1])
         if found and found[0].overlap_m <= good_enough:
             break
     if not best:
         return None
-    best.sort(key=lambda c: c.key(leg_target))
+    best.sort(key=lambda c: objective.key(c, leg_target))
     return best[0]
+
+
+def placements(base_m: list[float]) -> list[np.ndarray]:
+    """Return the distinct ways to share extra length between legs (each sums to 1), in trial order."""
+    legs = len(base_m)
+    base = np.asarray(base_m, float)
+    shares: list[np.ndarray] = []
+    if base.sum() > 0:
+        shares.append(base / base.sum())
+    shares.append(np.full(legs, 1.0 / legs))
+    for i in np.argsort(-base, kind="stable")[: min(legs, MAX_SINGLE_LEG_PLACEMENTS)]:
+        one = np.zeros(legs)
+        one[i] = 1.0
+        shares.append(one)
+    seen: set[tuple[float, ...]] = set()
+    out = []
+    for share in shares:
+        sig = tuple(np.round(share, SHARE_DECIMALS))
+        if sig not in seen:
+            seen.add(sig)
+            out.append(share)
+    return out
 
 
 def plan_target(
     cg: CompiledGraph,
     stops: list[int],
     base_m: list[float],
+    *,
     target_m: float,
     tolerance: float,
     thorough: bool = False,
-) -> list[tuple[list[int], list[int]]]:
-    """Return candidate routes (path, index of each stop in the path) of about ``target_m`` metres.
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return candidate routes (measured path, index of each stop in the path) of about ``target_m``
+    metres, best first.
 
     Parameters
     ----------
@@ -264,52 +344,58 @@ def plan_target(
     base_m : list of float
         Length of each leg's cost-optimal path.
     """
-    legs = len(stops) - 1
     extra = max(target_m - sum(base_m), 0.0)
-    shares: list[np.ndarray] = []
-    base = np.asarray(base_m, float)
-    if base.sum() > 0:
-        shares.append(base / base.sum())
-    shares.append(np.full(legs, 1.0 / legs))
-    for i in np.argsort(-base, kind="stable")[: min(legs, 3)]:
-        one = np.zeros(legs)
-        one[i] = 1.0
-        shares.append(one)
-    seen = set()
     band = tolerance * target_m / 2
-    results: list[tuple[tuple, list[int], list[int]]] = []
-    for share in shares:
-        sig = tuple(np.round(share, 6))
-        if sig in seen:
-            continue
-        seen.add(sig)
-        got = _plan_with_shares(cg, stops, base, extra * share, target_m, band, thorough)
+    results: list[tuple[Candidate, list[int]]] = []
+    for share in placements(base_m):
+        got = plan_legs(
+            cg, stops, base_m, extras=extra * share, target_m=target_m, band=band, thorough=thorough,
+            objective=objective,
+        )  # fmt: skip
         if got is not None:
             results.append(got)
-            if got[0][0] <= GOOD_OVERLAP_SHARE * target_m:
+            if got[0].overlap_m <= GOOD_OVERLAP_SHARE * target_m:
                 break  # (almost) nothing run twice: no other placement can do much better
-    results.sort(key=lambda r: r[0])
-    return [(path, idx) for _, path, idx in results]
+    results.sort(key=lambda r: objective.key(r[0], target_m))
+    return results
 
 
-def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
+def plan_legs(
+    cg: CompiledGraph,
+    stops: list[int],
+    base_m: list[float],
+    *,
+    extras: np.ndarray,
+    target_m: float,
+    band: float,
+    thorough: bool = False,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[Candidate, list[int]] | None:
+    """Return the route through ``stops`` with ``extras[i]`` metres added to leg i, and its stop indices.
+
+    Middle legs aim at ``base_m[i] + extras[i]``; the last leg takes what is left of ``target_m`` within
+    ``band``. None when a leg cannot be planned.
+    """
     used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
     path = [stops[0]]
     stop_idx = [0]
     done_m = 0.0
-    cost = 0.0
     legs = len(stops) - 1
     for i in range(legs):
         a, b = stops[i], stops[i + 1]
+        goal: float | None
         if i == legs - 1:
             goal, leg_band = target_m - done_m, band
-        elif extras[i] > 1.0:
-            goal, leg_band = base[i] + extras[i], max(band, 0.05 * extras[i])
+        elif extras[i] > MIN_LEG_EXTRA_M:
+            goal, leg_band = base_m[i] + extras[i], max(band, MIDDLE_LEG_BAND_SHARE * extras[i])
         else:
             goal, leg_band = None, band
         if goal is not None and goal <= 0:
             return None
-        leg = plan_leg(cg, a, b, goal, leg_band, used_count, thorough, prior=path)
+        leg = plan_leg(
+            cg, a, b, goal, band=leg_band, used_count=used_count, thorough=thorough, prior=path,
+            objective=objective,
+        )  # fmt: skip
         if leg is None:
             return None
         if len(leg.path) > 1:
@@ -317,28 +403,22 @@ def _plan_with_shares(cg, stops, base, extras, target_m, band, thorough):
         path.extend(leg.path[1:])
         stop_idx.append(len(path) - 1)
         done_m += leg.metres
-        cost += leg.cost
-    pos = path_edges(cg, path)
-    lengths = cg.length[pos]
-    _, first = np.unique(cg.eid[pos], return_index=True)
-    repeated = float(lengths.sum() - lengths[first].sum())
-    overlap = max(repeated, path_doubled_m(cg, path))
-    key = (round(overlap, -1), round(abs(done_m - target_m), 1), cost)
-    return key, path, stop_idx
+    return measure(cg, path, objective=objective), stop_idx
 
 
-def _split_point(cg: CompiledGraph, a: int, b: int, leg_goal: float, side: float) -> int | None:
-    """Return a node off to one side of a -> b, so that a -> m -> b spans about half of ``leg_goal``."""
+def split_point(cg: CompiledGraph, a: int, b: int, *, leg_goal: float, side: float) -> int | None:
+    """Return a node off to one side of a -> b (``side`` +1 left, -1 right) so a -> m -> b spans about
+    :data:`SPLIT_SHARE` of ``leg_goal``; None when the leg is too short to split."""
     ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
     f = np.hypot(bx - ax, by - ay) / 2
-    semi = leg_goal * 0.5 / 1.3 / 2
-    if semi <= f * 1.02:
+    semi = leg_goal * SPLIT_SHARE / DETOUR_DEFAULT / 2
+    if semi <= f * MIN_SEMI_AXIS_RATIO:
         return None
     ux_, uy_ = ((bx - ax) / (2 * f), (by - ay) / (2 * f)) if f > 1e-6 else (1.0, 0.0)
     minor = np.sqrt(semi**2 - f**2)
     px = (ax + bx) / 2 - side * minor * uy_
     py = (ay + by) / 2 + side * minor * ux_
-    idx = int(_nearest_through(cg, np.array([[px, py]]))[0])
+    idx = int(nearest_through(cg, np.array([[px, py]]))[0])
     return None if idx in (a, b) else idx
 
 
@@ -346,25 +426,31 @@ def plan_with_splits(
     cg: CompiledGraph,
     stops: list[int],
     target_m: float,
+    *,
     tolerance: float,
     max_repeated_share: float,
     thorough: bool = False,
     max_depth: int = 2,
-) -> list[tuple[list[int], list[int]]]:
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
     """Return candidate routes like :func:`plan_target`; when none meets the limits, split long legs.
 
     A leg too long for one loop gets a via stop off to one side (then each half gets its own loop),
-    up to ``max_depth`` times.
+    up to ``max_depth`` times. Returns just the first route that meets the limits when one does.
     """
-    results: list[tuple[list[int], list[int]]] = []
+    results: list[tuple[Candidate, list[int]]] = []
     frontier = [(list(stops), list(range(len(stops))))]
     for depth in range(max_depth + 1):
         next_frontier = []
         for nodes, real in frontier:
             base = [float(shortest_tree(cg, a).metres[b]) for a, b in zip(nodes[:-1], nodes[1:])]
-            for path, idx in plan_target(cg, nodes, base, target_m, tolerance, thorough):
-                results.append((path, [idx[i] for i in real]))
-                if _meets(cg, path, target_m, tolerance, max_repeated_share):
+            found = plan_target(
+                cg, nodes, base, target_m=target_m, tolerance=tolerance, thorough=thorough,
+                objective=objective,
+            )  # fmt: skip
+            for cand, idx in found:
+                results.append((cand, [idx[i] for i in real]))
+                if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
                     return [results[-1]]
             if depth == max_depth:
                 continue
@@ -374,7 +460,7 @@ def plan_with_splits(
                 split, pos_of = [nodes[0]], [0]
                 for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:])):
                     share = base[i] / total if total > 0 else 1.0 / len(base)
-                    m = _split_point(cg, a, b, base[i] + extra * share, side)
+                    m = split_point(cg, a, b, leg_goal=base[i] + extra * share, side=side)
                     if m is not None:
                         split.append(m)
                     split.append(b)
@@ -387,10 +473,362 @@ def plan_with_splits(
     return results
 
 
-def _meets(cg, path, target_m, tolerance, max_repeated_share) -> bool:
-    pos = path_edges(cg, path)
-    lengths = cg.length[pos]
-    total = float(lengths.sum())
-    _, first = np.unique(cg.eid[pos], return_index=True)
-    repeated = float(lengths.sum() - lengths[first].sum())
-    return abs(total - target_m) <= tolerance * target_m and repeated <= max_repeated_share * total
+# -- loops: petals from one stop -------------------------------------------------------------------------
+#: Via points per petal tried, in order: a triangle (start and two via points), then a quadrilateral.
+LOOP_VIA_COUNTS = (2, 3)
+#: Directions (degrees from east) in which a petal's circle is laid from the start; eight compass points
+#: cover every side of the start (a park, a shore) without trying near-duplicates.
+LOOP_DIRECTIONS_DEG = (0, 45, 90, 135, 180, 225, 270, 315)
+#: Share of the target planned through the via points; the exact finish adds the rest, so the petal
+#: must fall a little short (the finish can lengthen a path, never shorten it).
+LOOP_FILL_SHARE = 0.9
+#: Times a petal is rescaled to its measured length before giving up on that direction.
+LOOP_RESCALES = 2
+#: A petal running at most this share of the target twice (same streets or alongside) ends the search:
+#: within the 5% a loop may double back, with room for measuring on the edge geometry.
+LOOP_GOOD_OVERLAP_SHARE = 0.03
+#: Within this distance (metres) and angle of the route so far an edge runs alongside it (the doubled-back
+#: measure's radius and angle, :mod:`routemap.route.overlap`): later legs avoid it like a used edge.
+NEAR_RADIUS_M = 35.0
+NEAR_MIN_COS = 0.7
+#: Cost multiplier, in loops, of edges used or alongside the route so far: a loop has room to go round.
+LOOP_PENALTY = 5.0
+#: Spacing of the route samples matched against edges (metres).
+NEAR_SPACING_M = 10.0
+
+
+def _edge_frames(cg: CompiledGraph) -> tuple[cKDTree, np.ndarray]:
+    """Return a KD-tree of the undirected edges' midpoints and their unit directions (cached)."""
+    hit = cg.cache.get("_edge_frames")
+    if hit is None:
+        n_e = int(cg.eid.max()) + 1
+        first = np.full(n_e, -1, np.int64)
+        first[cg.eid[::-1]] = np.arange(len(cg.eid))[::-1]
+        u, v = cg.row[first], cg.col[first]
+        mx, my = (cg.ux[u] + cg.ux[v]) / 2, (cg.uy[u] + cg.uy[v]) / 2
+        dx, dy = cg.ux[v] - cg.ux[u], cg.uy[v] - cg.uy[u]
+        norm = np.maximum(np.hypot(dx, dy), 1e-9)
+        hit = cg.cache["_edge_frames"] = (
+            cKDTree(np.column_stack([mx, my])),
+            np.column_stack([dx, dy]) / norm[:, None],
+        )
+    return hit
+
+
+def _near_pairs(cg: CompiledGraph, path: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (distance along ``path`` of a sample, undirected edge id) for every edge alongside a sample.
+
+    Samples every :data:`NEAR_SPACING_M`; an edge is alongside when its midpoint lies within
+    :data:`NEAR_RADIUS_M` and its direction within the angle of :data:`NEAR_MIN_COS` of the path's.
+    """
+    tree, direction = _edge_frames(cg)
+    empty = np.zeros(0), np.zeros(0, np.int64)
+    if len(path) < 2:
+        return empty
+    p = np.asarray(path, np.int64)
+    x, y = cg.ux[p], cg.uy[p]
+    seg = np.hypot(np.diff(x), np.diff(y))
+    d = np.concatenate([[0.0], np.cumsum(seg)])
+    if d[-1] <= 0:
+        return empty
+    s = np.arange(0.0, d[-1], NEAR_SPACING_M)
+    k = np.clip(np.searchsorted(d, s, side="right") - 1, 0, len(seg) - 1)
+    sx, sy = np.interp(s, d, x), np.interp(s, d, y)
+    ok = seg[k] > 1e-9
+    ux = np.where(ok, np.diff(x)[k] / np.maximum(seg[k], 1e-9), 0.0)
+    uy = np.where(ok, np.diff(y)[k] / np.maximum(seg[k], 1e-9), 0.0)
+    pairs = cKDTree(np.column_stack([sx, sy])).sparse_distance_matrix(
+        tree, NEAR_RADIUS_M, output_type="ndarray"
+    )
+    si, ei = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    cos = np.abs(direction[ei, 0] * ux[si] + direction[ei, 1] * uy[si])
+    keep = cos >= NEAR_MIN_COS
+    # distances measured on node coordinates: scale to the path's real (edge) length
+    real = float(cg.length[path_edges(cg, path)].sum())
+    return s[si[keep]] * (real / d[-1]), ei[keep]
+
+
+def near_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
+    """Return a mask per undirected edge id: the edges running alongside ``path`` (or on it)."""
+    mask = np.zeros(int(cg.eid.max()) + 1, bool)
+    mask[_near_pairs(cg, path)[1]] = True
+    return mask
+
+
+def petal_points(cg: CompiledGraph, a: int, *, radius: float, direction_deg: float, vias: int) -> list[int]:
+    """Return via nodes on a circle of ``radius`` through a, whose centre lies ``direction_deg`` from a.
+
+    The start and the via points split the circle evenly (a triangle, a square...), in counter-clockwise
+    order, snapped to the nearest through nodes.
+    """
+    t = np.deg2rad(direction_deg)
+    cx, cy = cg.ux[a] + radius * np.cos(t), cg.uy[a] + radius * np.sin(t)
+    start = t + np.pi  # the angle of a seen from the centre
+    angles = start + 2 * np.pi * np.arange(1, vias + 1) / (vias + 1)
+    pts = np.column_stack([cx + radius * np.cos(angles), cy + radius * np.sin(angles)])
+    nodes = [int(i) for i in nearest_through(cg, pts)]
+    return [w for w in dict.fromkeys(nodes) if w != a]
+
+
+def _petal(
+    cg: CompiledGraph,
+    a: int,
+    vias: list[int],
+    *,
+    target_m: float,
+    band: float,
+    top_k: int,
+    objective: Objective,
+) -> tuple[Candidate | None, float]:
+    """Return the best loop a -> vias... -> v -> a within the band (or None) and the petal's length
+    without the finish (through the vias and straight back), to rescale by."""
+    used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
+    avoid = np.zeros(len(used_count), bool)
+    path = [a]
+    done = 0.0
+    for w in vias:
+        tree = shortest_tree(cg, path[-1], used=avoid, factor=LOOP_PENALTY)
+        if not np.isfinite(tree.cost[w]):
+            return None, 0.0
+        leg = tree.path(w)
+        done += float(tree.metres[w])
+        np.add.at(used_count, cg.eid[path_edges(cg, leg)], 1)
+        path.extend(leg[1:])
+        avoid = (used_count > 0) | near_edges(cg, path)
+    last = path[-1]
+    fwd = shortest_tree(cg, last, used=avoid, factor=LOOP_PENALTY)
+    rev = shortest_tree(cg, a, reverse=True, used=avoid, factor=LOOP_PENALTY)
+    plain = done + float(fwd.metres[a])
+    if done >= target_m + band:
+        return None, plain
+    found = finish(
+        cg, path, done, fwd=fwd, rev=rev, lo=target_m - band, hi=target_m + band, used_count=used_count,
+        goal=target_m, top_k=top_k, prior=None, objective=objective,
+    )  # fmt: skip
+    # the finish measured its endings against the legs before via used_count only; measure whole loops
+    best = [measure(cg, c.path, objective=objective) for c in found]
+    best.sort(key=lambda c: objective.key(c, target_m))
+    return (best[0] if best else None), plain
+
+
+def plan_loop(
+    cg: CompiledGraph,
+    a: int,
+    *,
+    target_m: float,
+    tolerance: float,
+    thorough: bool = False,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return loops from ``a`` back to ``a`` of about ``target_m`` metres, best first.
+
+    Petals: the start and 2-3 via points on a circle through the start, in each of
+    :data:`LOOP_DIRECTIONS_DEG`; each leg avoids the streets before it and whatever runs alongside them
+    (:func:`near_edges`), the last leg ends with the exact finish. A petal whose plain length (through
+    the vias, straight back) misses the target is rescaled up to :data:`LOOP_RESCALES` times. Stops at
+    the first loop running at most :data:`LOOP_GOOD_OVERLAP_SHARE` of the target twice.
+    """
+    band = tolerance * target_m / 2
+    top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
+    results: list[tuple[Candidate, list[int]]] = []
+    seen: set[tuple[int, ...]] = set()
+    good = LOOP_GOOD_OVERLAP_SHARE * target_m
+    for count in LOOP_VIA_COUNTS:
+        # perimeter of the regular polygon inscribed in a unit circle, times the street detour
+        perimeter = 2 * (count + 1) * np.sin(np.pi / (count + 1)) * DETOUR_DEFAULT
+        for direction in LOOP_DIRECTIONS_DEG:
+            radius = LOOP_FILL_SHARE * target_m / perimeter
+            for _ in range(LOOP_RESCALES + 1):
+                vias = petal_points(cg, a, radius=radius, direction_deg=direction, vias=count)
+                if not vias or tuple(vias) in seen:
+                    break
+                seen.add(tuple(vias))
+                cand, plain = _petal(
+                    cg, a, vias, target_m=target_m, band=band, top_k=top_k, objective=objective
+                )
+                if cand is not None:
+                    results.append((cand, [0, len(cand.path) - 1]))
+                    if cand.overlap_m <= good:
+                        results.sort(key=lambda r: objective.key(r[0], target_m))
+                        return results
+                if plain <= 0:
+                    break
+                ratio = LOOP_FILL_SHARE * target_m / plain
+                if cand is not None and abs(ratio - 1) < 0.1:
+                    break
+                radius *= ratio
+    results.sort(key=lambda r: objective.key(r[0], target_m))
+    return results
+
+
+#: Overlap estimates are compared to the nearest 10 m (as the objective does).
+OVERLAP_ROUND = -1
+#: Pieces the loop is cut into when growing it: each piece in turn is replaced by a longer way round.
+LOOP_GROW_PIECES = 8
+#: Growth steps compare what a replacement runs twice in steps of this many metres, then its gain: a
+#: coarser step grows the loop faster for a little more overlap.
+LOOP_GROW_OVERLAP_STEP_M = 30.0
+#: Most growth steps (each replaces one piece); the loop grows by at least one block per step.
+LOOP_GROW_STEPS = 40
+#: Share of the target the first petal spans before it is grown: small enough to fit a small network,
+#: large enough to leave few growth steps.
+LOOP_SEED_SHARE = 0.5
+#: Directions (degrees from east) of the seed petals' circles from the start.
+LOOP_SEED_DIRECTIONS_DEG = (0, 90, 180, 270)
+#: Seeds grown at most (the ones running least twice first): a second seed rescues an unlucky first.
+LOOP_SEEDS_GROWN = 2
+#: Growth stops when the best gain of the last this many steps, times the steps left, cannot reach the
+#: target: a network too small for the target is refused quickly.
+LOOP_GROW_WINDOW = 5
+#: Best endings per piece kept at each growth step (by estimate), and how many of all pieces' are
+#: measured exactly.
+LOOP_GROW_TOP_K = 2
+LOOP_GROW_MEASURED = 8
+
+
+def _cut(cg: CompiledGraph, path: list[int], pieces: int, pins: list[int]) -> list[tuple[int, int]]:
+    """Return (i, j) index pairs cutting ``path`` into about ``pieces`` stretches of equal length, also
+    cut at every index in ``pins`` (the stops), so that no stretch has a stop inside it."""
+    d = np.concatenate([[0.0], np.cumsum(cg.length[path_edges(cg, path)])])
+    marks = np.searchsorted(d, np.linspace(0, d[-1], pieces + 1))
+    marks = np.unique(np.concatenate([marks, pins, [0, len(path) - 1]]))
+    marks = marks[(marks >= 0) & (marks <= len(path) - 1)]
+    return [(int(i), int(j)) for i, j in zip(marks[:-1], marks[1:]) if j > i]
+
+
+def grow_route(
+    cg: CompiledGraph,
+    path: list[int],
+    pins: list[int],
+    *,
+    target_m: float,
+    band: float,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> tuple[Candidate, list[int]] | None:
+    """Return ``path`` grown to ``target_m`` +- ``band`` by replacing stretches with longer ways round,
+    and the new index of each pinned node (the stops); None when it cannot grow into the band.
+
+    Each step cuts the path into :data:`LOOP_GROW_PIECES` stretches (and at every stop); for each
+    stretch i -> j, every node v gives a replacement i -> v -> j from a forward tree out of i and a
+    reverse tree into j, both avoiding the rest of the path and what runs alongside it (the stretch
+    itself too: the way round is new). The step takes the replacement that runs the least twice (in
+    steps of :data:`LOOP_GROW_OVERLAP_STEP_M`) and, among those, brings the length closest to the target
+    without passing it. It stops in the band, when nothing lengthens the path, or when the growth so far
+    cannot reach the target within :data:`LOOP_GROW_STEPS`.
+    """
+    path = list(path)
+    pins = list(pins)
+    lo, hi = target_m - band, target_m + band
+    n_e = int(cg.eid.max()) + 1
+    gains: list[float] = []
+    for step in range(LOOP_GROW_STEPS):
+        edges = path_edges(cg, path)
+        cum = np.concatenate([[0.0], np.cumsum(cg.length[edges])])
+        total = float(cum[-1])
+        if lo <= total <= hi:
+            return measure(cg, path, objective=objective), pins
+        recent = gains[-LOOP_GROW_WINDOW:]
+        if len(recent) == LOOP_GROW_WINDOW and max(recent) * (LOOP_GROW_STEPS - step) < lo - total:
+            return None  # growing too slowly to get there: the network is too small for the target
+        near_at, near_eid = _near_pairs(cg, path)
+        path_eid = cg.eid[edges]
+        estimates: list[tuple[tuple[float, float, int], int, int, int, Tree, Tree]] = []
+        for i, j in _cut(cg, path, LOOP_GROW_PIECES, pins):
+            avoid = np.zeros(n_e, bool)
+            avoid[near_eid[(near_at <= cum[i]) | (near_at >= cum[j])]] = True
+            avoid[path_eid] = True
+            fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY)
+            rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY)
+            new_total = total - (cum[j] - cum[i]) + fwd.metres + rev.metres
+            ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (new_total <= hi) & (new_total > total + 1.0)
+            v = np.nonzero(ok)[0]
+            if len(v) == 0:
+                continue
+            short = np.maximum(lo - new_total[v], 0.0)
+            proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
+            order = np.lexsort((v, short, proxy // LOOP_GROW_OVERLAP_STEP_M))
+            for k in order[:LOOP_GROW_TOP_K]:
+                key = (float(proxy[k] // LOOP_GROW_OVERLAP_STEP_M), float(short[k]), int(v[k]))
+                estimates.append((key, i, j, int(v[k]), fwd, rev))
+        if not estimates:
+            return None
+        estimates.sort(key=lambda e: e[0])
+        options = []
+        for _key, i, j, k, fwd, rev in estimates[:LOOP_GROW_MEASURED]:
+            way = fwd.path(k)[:-1] + rev.path(k)
+            new = path[:i] + way + path[j + 1 :]
+            cand = measure(cg, new, objective=objective)
+            gap = max(lo - cand.metres, 0.0)
+            shift = len(way) - (j - i + 1)
+            new_pins = [p + shift if p >= j else p for p in pins]
+            options.append(
+                ((cand.overlap_m // LOOP_GROW_OVERLAP_STEP_M, gap, cand.cost), new, new_pins, cand)
+            )
+        options.sort(key=lambda o: o[0])
+        _, path, pins, cand = options[0]
+        gains.append(cand.metres - total)
+    total = float(cg.length[path_edges(cg, path)].sum())
+    return (measure(cg, path, objective=objective), pins) if lo <= total <= hi else None
+
+
+def seed_route(cg: CompiledGraph, stops: list[int]) -> tuple[list[int], list[int]]:
+    """Return the route through ``stops`` leg by leg, each leg avoiding the legs before it, and the
+    index of each stop in it (the seed that :func:`grow_route` lengthens)."""
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    path = [stops[0]]
+    pins = [0]
+    for b in stops[1:]:
+        if b != path[-1]:
+            tree = shortest_tree(cg, path[-1], used=used, factor=LOOP_PENALTY)
+            leg = tree.path(b)
+            used[cg.eid[path_edges(cg, leg)]] = True
+            path.extend(leg[1:])
+        pins.append(len(path) - 1)
+    return path, pins
+
+
+def plan_closed(
+    cg: CompiledGraph,
+    stops: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return routes through ``stops`` that end where they start (a loop from one stop, A -> B -> A),
+    of about ``target_m`` metres, best first.
+
+    Seeds: with one stop (``stops == [a, a]``), petals through the start and two via points on circles
+    in :data:`LOOP_SEED_DIRECTIONS_DEG` spanning :data:`LOOP_SEED_SHARE` of the target; with more, the
+    stops joined leg by leg. The :data:`LOOP_SEEDS_GROWN` seeds running least twice are grown
+    (:func:`grow_route`); stops at the first result running at most :data:`LOOP_GOOD_OVERLAP_SHARE` twice.
+    """
+    band = tolerance * target_m / 2
+    seeds: list[tuple[Candidate, list[int]]] = []
+    if len(stops) == 2 and stops[0] == stops[1]:
+        a = stops[0]
+        perimeter = 2 * 3 * np.sin(np.pi / 3) * DETOUR_DEFAULT
+        radius = LOOP_SEED_SHARE * target_m / perimeter
+        seen: set[tuple[int, ...]] = set()
+        for direction in LOOP_SEED_DIRECTIONS_DEG:
+            vias = petal_points(cg, a, radius=radius, direction_deg=direction, vias=2)
+            if len(vias) < 2 or tuple(vias) in seen:
+                continue
+            seen.add(tuple(vias))
+            path, _ = seed_route(cg, [a, *vias, a])
+            seeds.append((measure(cg, path, objective=objective), [0, len(path) - 1]))
+    else:
+        path, pins = seed_route(cg, stops)
+        seeds.append((measure(cg, path, objective=objective), pins))
+    seeds = [s for s in seeds if s[0].metres <= target_m + band]
+    seeds.sort(key=lambda s: (s[0].overlap_m // LOOP_GROW_OVERLAP_STEP_M, -s[0].metres, s[0].path))
+    results: list[tuple[Candidate, list[int]]] = []
+    for seed, pins in seeds[:LOOP_SEEDS_GROWN]:
+        grown = grow_route(cg, seed.path, pins, target_m=target_m, band=band, objective=objective)
+        if grown is None:
+            continue
+        results.append(grown)
+        if grown[0].overlap_m <= LOOP_GOOD_OVERLAP_SHARE * target_m:
+            break
+    results.sort(key=lambda r: objective.key(r[0], target_m))
+    return results

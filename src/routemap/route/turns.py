@@ -183,7 +183,7 @@ def _counts(net: float, renamed: bool) -> int:
 
 
 def _overlap_m(cg: CompiledGraph, path: list[int]) -> float:
-    from routemap.route.target import path_doubled_m
+    from routemap.route.objective import path_doubled_m
 
     return path_doubled_m(cg, path)
 
