@@ -41,8 +41,9 @@ DEVIATION_ROUND_DECIMALS = 1
 #: a percent of a 15-mile route): below that a runner cannot tell two lengths apart, and the profile
 #: cost and the turns should decide.
 DEVIATION_STEP_M = 120.0
-#: Cost of a turn, in profile metres, when the "cost" objective ranks candidates (as the straightening
-#: search's :data:`routemap.route.turns.TURN_COST`).
+#: Cost of a turn in profile metres, for the "cost" objective and the straightening search
+#: (:mod:`routemap.route.turns`): a runner takes a two-block detour (~200 m) rather than one more turn,
+#: but not a much longer one.
 TURN_COST_M = 200.0
 
 

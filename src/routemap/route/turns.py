@@ -4,7 +4,7 @@ The length search (:mod:`routemap.route.target`) runs on nodes, where a staircas
 costs the same as one corner: Dijkstra picks any of them, and a 15-mile run collected 68 turns. A turn
 needs to know the edge a runner arrives on, so this module searches the *edge graph*: one state per
 directed edge, one arc per pair of edges meeting at a node (U-turns left out), an arc costing the next
-edge's profile cost plus :data:`TURN_COST` when the pair is a turn.
+edge's profile cost plus :data:`TURN_COST_M` when the pair is a turn.
 
 A pair is a turn (the planner's stand-in for :attr:`Route.turns`, measured on the graph) when the
 heading changes by more than :data:`BEND_DEG`, or when both edges carry a street name, the names differ
@@ -29,10 +29,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from routemap.route.compile import CompiledGraph
 from routemap.route.cues import street_key
+from routemap.route.objective import TURN_COST_M, path_doubled_m
 
-#: Extra cost of a turn, in profile metres: a runner takes a two-block detour (~200 m) rather than
-#: one more turn, but not a much longer one.
-TURN_COST = 200.0
 #: A heading change above this (degrees) is a turn on any street (a corner, not a bend in the road).
 BEND_DEG = 45.0
 #: Changing to a differently named street is a turn unless it goes on within this many degrees.
@@ -183,8 +181,6 @@ def _counts(net: float, renamed: bool) -> int:
 
 
 def _overlap_m(cg: CompiledGraph, path: list[int]) -> float:
-    from routemap.route.objective import path_doubled_m
-
     return path_doubled_m(cg, path)
 
 
@@ -276,19 +272,19 @@ def _best_window(
     graph = tg.graph
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
-        base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST * tg.arc_turn
+        base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     np.copyto(graph.data, base)
     hit = used[tg.arc_eid]
     graph.data[hit] += (USED_PENALTY - 1.0) * cg.cost.data[tg.arc_to[hit]]
     src = int(pos[i - 1])
     inside = pos[i:j]
     step = cg.cost.data[inside] * np.where(used[cg.eid[inside]], USED_PENALTY, 1.0)
-    old_cost = float(step.sum() + TURN_COST * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
+    old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
     dist, pred = dijkstra(graph, directed=True, indices=src, return_predecessors=True, limit=old_cost + 1.0)
     ends = np.nonzero(cg.col == path[j])[0]  # entries arriving at path[j]
     final = dist[ends].copy()
     if j < len(path) - 1:
-        final += TURN_COST * tg.is_turn(ends, np.full(len(ends), pos[j]))
+        final += TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j]))
     if not np.isfinite(final).any():
         return None
     e = int(ends[int(np.argmin(final))])
