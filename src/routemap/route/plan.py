@@ -340,10 +340,15 @@ def plan_route(
             length = _path_m(cg, path)
             slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * target_m
             band = min(length, target_m - slack), max(length, target_m + slack)
-            finished.append(_straighten(cg, path, stop_idx, band, field_, reach))
-        if field_ is not None:
-            finished.sort(key=lambda ps: reach_rank(measure_reach(cg, ps[0], ps[1], field_, reach), cg))
-        path, stop_idx = finished[0]
+            path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
+            if field_ is None:
+                break
+            rank = reach_rank(measure_reach(cg, path, stop_idx, field_, reach), cg)
+            finished.append((rank, path, stop_idx))
+            if not any(rank[:2]):
+                break  # few turns, little overlap: the next candidate reaches fewer people
+        if finished:
+            _, path, stop_idx = min(finished, key=lambda f: f[0])
     if target_m is None:
         path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
     if field_ is not None:

@@ -177,8 +177,9 @@ def path_reach(cg: CompiledGraph, path: list[int], field_: ReachField, column: s
 # -- planning for reach ------------------------------------------------------------------------------
 #: Strengths of the reach discount tried, in order: an edge's cost is multiplied by exp(-beta * z), z its
 #: residents per cell relative to the dense end of the map (:data:`DENSE_QUANTILE`), capped at
-#: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile; 1.5 lets reach lead.
-REACH_BETAS = (0.5, 1.0, 1.5)
+#: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile; 1.0 lets reach
+#: lead (stronger discounts measured no better on the demo and cost a second each).
+REACH_BETAS = (0.5, 1.0)
 #: The density that counts as "dense" (z = 1): this quantile of the edges' residents per cell.
 DENSE_QUANTILE = 0.95
 #: Densities above the dense one earn no further discount (a single tower block should not steer a route).
@@ -190,7 +191,7 @@ REACH_MAX_OVERLAP_SHARE = 0.01
 #: organizer publishes fits its cue sheet on a card, and stays a street route rather than a maze.
 REACH_MAX_TURNS_PER_MILE = 2.5
 #: How many of the best reach candidates are straightened (:mod:`routemap.route.turns`) and compared
-#: again: straightening changes both the turns and (a little) the reach.
+#: again when the best one stays twisty or runs twice: straightening changes the turns and the reach.
 REACH_STRAIGHTEN_TOP = 2
 
 
