@@ -219,8 +219,9 @@ def plan_route(
         ``"length"``: the same without turns, closest to the target to 0.1 m. ``"reach"``: among routes
         within the tolerance and the repeated-length limit, the one with the most people (the ``reach``
         count) living within ``reach_buffer_m`` of it, each counted once (see
-        :mod:`routemap.route.reach`). Under every objective the route is then straightened by a turn
-        cost (see :mod:`routemap.route.turns`).
+        :mod:`routemap.route.reach`). With a target, under every objective the route is then
+        straightened by a turn cost (see :mod:`routemap.route.turns`); without one it is the profile's
+        best path (``"reach"``: the best path under a reach-discounted cost reaching the most people).
     cost : EdgeCost, optional
         Edge costs from an edge attribute or a function instead of the profile's multipliers.
     reach : str
@@ -291,7 +292,7 @@ def plan_route(
             path, stop_idx = _join_legs(cg, nodes)
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
-        band = (1 - tolerance) * _path_m(cg, path), (1 + tolerance) * _path_m(cg, path)
+        # no straightening: without a target the route is exactly the profile's best path
     else:
         length_graph = csr_matrix(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
@@ -349,8 +350,6 @@ def plan_route(
                 break  # few turns, little overlap: the next candidate reaches fewer people
         if finished:
             _, path, stop_idx = min(finished, key=lambda f: f[0])
-    if target_m is None:
-        path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
     if field_ is not None:
         metadata["reach_people"] = measure_reach(cg, path, stop_idx, field_, reach).reach
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
