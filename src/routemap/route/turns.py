@@ -295,5 +295,7 @@ def _best_window(
             return None
         entries.append(p)
     entries.reverse()
+    if len(entries) < 2:
+        return None  # the window starts and ends on one node: nothing to straighten
     nodes = [int(cg.row[entries[1]])] + [int(cg.col[x]) for x in entries[1:]]
     return nodes if nodes[0] == path[i] and nodes[-1] == path[j] else None
