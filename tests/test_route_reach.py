@@ -21,6 +21,32 @@ from routemap.settings import METERS_PER_MILE
 SPACING = 100.0
 
 
+def check_grid_route(G, route, target_m, tolerance=0.01, max_repeated_share=0.03) -> None:
+    """Assert the route's promises from the graph alone: edges exist, length, repeated, stops in order."""
+    lengths = [G.edges[u, v, k]["length"] for u, v, k in route.edges]
+    assert [u for u, _, _ in route.edges] == route.nodes[:-1]
+    total = float(np.sum(lengths))
+    assert abs(total - target_m) <= tolerance * target_m
+    seen: dict[frozenset, int] = {}
+    repeated = 0.0
+    for (u, v, _), length in zip(route.edges, lengths):
+        street = frozenset((u, v))
+        repeated += length if street in seen else 0.0
+        seen[street] = 1
+    assert repeated <= max_repeated_share * total + 1e-6
+    cum = np.concatenate([[0.0], np.cumsum(lengths)])
+    last = -1
+    for stop in route.stops:
+        at = [
+            i
+            for i, n in enumerate(route.nodes)
+            if n == stop.node and i >= last and abs(cum[i] - stop.position_m) < 1e-6
+        ]
+        assert at, f"stop {stop.name} is not on the route at its position"
+        last = at[0]
+    assert route.nodes[0] == route.stops[0].node and route.nodes[-1] == route.stops[-1].node
+
+
 def square_tracts() -> gpd.GeoDataFrame:
     """Two tracts side by side: a dense west one over most of the grid, a sparse east one."""
     d = DEG_PER_M
@@ -87,7 +113,7 @@ def test_reach_objective_goes_where_people_live(city):
     kw = dict(profile="shortest", tolerance=0.02)
     cost = plan_route(G, stops, 2000, **kw)
     reach = plan_route(G, stops, 2000, objective="reach", reach="foreign_born", tracts=tracts, **kw)
-    check_route(G, reach, 2000, tolerance=0.02)
+    check_grid_route(G, reach, 2000, tolerance=0.02)
     people = exact_reach(G, reach.nodes, tracts, "foreign_born")
     assert people >= exact_reach(G, cost.nodes, tracts, "foreign_born")
     assert reach.metadata["objective"] == "reach" and reach.metadata["reach"] == "foreign_born"
@@ -108,7 +134,7 @@ def test_unknown_reach_or_objective_is_one_line_listing_the_valid_ones(city):
     assert "\n" not in str(exc.value) and "cost" in str(exc.value) and "reach" in str(exc.value)
 
 
-@settings(max_examples=12, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     picks=st.lists(st.integers(0, 143), min_size=2, max_size=3, unique=True),
     target_m=st.floats(1500.0, 4000.0),
@@ -119,11 +145,12 @@ def test_reach_route_keeps_tolerance_limits_and_stop_order(picks, target_m, colu
     stops = [(G.nodes[n]["y"], G.nodes[n]["x"]) for n in picks]
     try:
         route = plan_route(G, stops, target_m, objective="reach", reach=column, tracts=tracts)
-    except TargetLengthError as exc:
-        # only when the stops are too far apart for the target
-        assert exc.minimum_m is not None and exc.minimum_m > target_m * 1.01
+    except TargetLengthError:
+        # only where the plain length search fails too (a grid's parity can rule a length out)
+        with pytest.raises(TargetLengthError):
+            plan_route(G, stops, target_m, objective="length")
         return
-    check_route(G, route, target_m)
+    check_grid_route(G, route, target_m)
     assert [s.node for s in route.stops] == [picks[i] for i in range(len(picks))]
 
 
