@@ -309,13 +309,10 @@ def plan_route(
             stop_nodes = _fit_areas(cg, resolved, nodes, target_m)
             found = search_reach(
                 cg,
-                lambda g: [
-                    (c.path, idx)
-                    for c, idx in plan_with_splits(
-                        g, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
-                        max_depth=SPLIT_DEPTH_QUICK, objective=chosen,
-                    )
-                ],
+                lambda g: _quick_candidates(
+                    g, stop_nodes, target_m=target_m, tolerance=tolerance,
+                    max_repeated_share=max_repeated_share, objective=chosen,
+                ),
                 field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
                 max_repeated_share=max_repeated_share,
             )  # fmt: skip
@@ -374,6 +371,26 @@ def _with_avoided(cg: CompiledGraph, pairs: Collection[tuple[int, int]], factor:
     # the turn graph depends on geometry and names only: the copy shares it
     shared = {k: v for k, v in cg.cache.items() if k in _COST_FREE_CACHE}
     return dataclasses.replace(cg, cost=fwd, cost_t=rev, cache=shared)
+
+
+def _quick_candidates(
+    cg: CompiledGraph,
+    stop_nodes: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    objective: Objective,
+) -> list[tuple[list[int], list[int]]]:
+    """Return the quick length search's routes on ``cg``: grown loops for a route back to its start."""
+    if stop_nodes[0] == stop_nodes[-1]:
+        found = plan_closed(cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective)
+    else:
+        found = plan_with_splits(
+            cg, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            max_depth=SPLIT_DEPTH_QUICK, objective=objective,
+        )  # fmt: skip
+    return [(c.path, idx) for c, idx in found]
 
 
 def _straighten(
