@@ -33,7 +33,7 @@ from routemap.route.compile import compile_graph
 from routemap.route.reach import path_reach, reach_field
 from routemap.settings import METERS_PER_MILE
 
-STOP_SETS = {
+STOP_SETS: dict[str, tuple[list, str]] = {
     "demo (4 stops, 15 mi)": (
         [(34.0617, -118.3040), "MacArthur Park", "Chinatown Central Plaza", "Metropolitan Detention Center"],
         "15mi",

@@ -178,8 +178,9 @@ def path_reach(cg: CompiledGraph, path: list[int], field_: ReachField, column: s
 #: Strengths of the reach discount tried, in order: an edge's cost is multiplied by exp(-beta * z), z its
 #: residents per cell relative to the dense end of the map (:data:`DENSE_QUANTILE`), capped at
 #: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile; 1.0 lets reach
-#: lead (stronger discounts measured no better on the demo and cost a second each).
-REACH_BETAS = (0.5, 1.0)
+#: lead (stronger discounts measured no better on the demo and cost a second each); 0 is the default
+#: search itself, so a reach route never reaches fewer people than the default route's candidates.
+REACH_BETAS = (0.5, 1.0, 0.0)
 #: The density that counts as "dense" (z = 1): this quantile of the edges' residents per cell.
 DENSE_QUANTILE = 0.95
 #: Densities above the dense one earn no further discount (a single tower block should not steer a route).
@@ -201,6 +202,8 @@ def discounted(cg: CompiledGraph, field_: ReachField, column: str, beta: float) 
 
     from scipy.sparse import csr_matrix
 
+    if beta == 0:
+        return cg
     key = ("_reach_discount", id(field_), column, float(beta))
     hit = cg.cache.get(key)
     if hit is not None and hit[0] is field_:
