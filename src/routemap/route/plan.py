@@ -284,7 +284,8 @@ def plan_route(
     if target_m is None:
         if field_ is not None:
             found = search_reach(
-                cg, lambda g: [_join_legs(g, nodes)], field_=field_, column=reach, target_m=None,
+                cg, lambda g, stops: [_join_legs(g, stops)], stop_nodes=nodes, field_=field_,
+                column=reach, target_m=None,
                 tolerance=tolerance, max_repeated_share=max_repeated_share,
             )  # fmt: skip
             path, stop_idx = found[0].path, found[0].stop_idx
@@ -309,10 +310,11 @@ def plan_route(
             stop_nodes = _fit_areas(cg, resolved, nodes, target_m)
             found = search_reach(
                 cg,
-                lambda g: _quick_candidates(
-                    g, stop_nodes, target_m=target_m, tolerance=tolerance,
+                lambda g, stops: _quick_candidates(
+                    g, stops, target_m=target_m, tolerance=tolerance,
                     max_repeated_share=max_repeated_share, objective=chosen,
                 ),
+                stop_nodes=stop_nodes,
                 field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
                 max_repeated_share=max_repeated_share,
             )  # fmt: skip

@@ -177,10 +177,10 @@ def path_reach(cg: CompiledGraph, path: list[int], field_: ReachField, column: s
 # -- planning for reach ------------------------------------------------------------------------------
 #: Strengths of the reach discount tried, in order: an edge's cost is multiplied by exp(-beta * z), z its
 #: residents per cell relative to the dense end of the map (:data:`DENSE_QUANTILE`), capped at
-#: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile; 1.0 lets reach
-#: lead (stronger discounts measured no better on the demo and cost a second each); 0 is the default
-#: search itself, so a reach route never reaches fewer people than the default route's candidates.
-REACH_BETAS = (0.5, 1.0, 0.0)
+#: :data:`Z_MAX`. 0.5 bends the route towards people without giving up the profile (1.0 and 1.5
+#: measured no better on the demo and cost a second each); 0 is the default search itself, so a reach
+#: route never reaches fewer people than the default route's candidates.
+REACH_BETAS = (0.5, 0.0)
 #: The density that counts as "dense" (z = 1): this quantile of the edges' residents per cell.
 DENSE_QUANTILE = 0.95
 #: Densities above the dense one earn no further discount (a single tower block should not steer a route).
@@ -268,24 +268,97 @@ def search_reach(
     target_m: float | None,
     tolerance: float,
     max_repeated_share: float,
+    stop_nodes: list[int] | None = None,
 ) -> list[ReachCandidate]:
     """Return candidate routes for the reach objective, best first.
 
-    ``plan(graph)`` is the length search on a (discounted) compiled graph with the same node indices:
-    it returns ``(path, stop_idx)`` pairs. It runs once per :data:`REACH_BETAS` discount; every path is
-    measured on the real graph (length, repeated, doubled back, reach) and ranked by
-    :meth:`ReachCandidate.key`.
+    ``plan(graph, stops)`` is the length search on a (discounted) compiled graph with the same node
+    indices, through the node indices ``stops``: it returns ``(path, stop_idx)`` pairs. It runs once per
+    :data:`REACH_BETAS` discount through ``stop_nodes``; then, with a target, once more through each of
+    :data:`HOTSPOTS` extra via stops where many people live out of the best route's reach
+    (:func:`hotspots`). Every path is measured on the real graph (length, repeated, doubled back, reach)
+    and ranked by :meth:`ReachCandidate.key`.
     """
     out: list[ReachCandidate] = []
     seen: set[tuple[int, ...]] = set()
+
+    def add(found: list[tuple[list[int], list[int]]], via_at: int | None = None) -> None:
+        for path, stop_idx in found:
+            if via_at is not None:
+                stop_idx = stop_idx[:via_at] + stop_idx[via_at + 1 :]
+            if tuple(path) not in seen:
+                seen.add(tuple(path))
+                out.append(measure_reach(cg, path, stop_idx, field_, column))
+
     for beta in REACH_BETAS:
-        for path, stop_idx in plan(discounted(cg, field_, column, beta)):
-            if tuple(path) in seen:
-                continue
-            seen.add(tuple(path))
-            out.append(measure_reach(cg, path, stop_idx, field_, column))
+        add(plan(discounted(cg, field_, column, beta), stop_nodes))
+    out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
+    if target_m is None or stop_nodes is None or not out:
+        return out
+    graph = discounted(cg, field_, column, REACH_BETAS[0])
+    for w, leg in hotspots(cg, field_, column, stop_nodes, target_m=target_m, covered=out[0].path):
+        add(plan(graph, stop_nodes[: leg + 1] + [w] + stop_nodes[leg + 1 :]), via_at=leg + 1)
     out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
     return out
+
+
+#: Extra via stops tried by the reach search: the densest places out of the best route's reach (one:
+#: each costs a length search, and a second one found no more people on the three benchmark stop sets).
+HOTSPOTS = 1
+#: A hotspot may take at most this share of the route's extra length (straight-line detour times
+#: :data:`HOTSPOT_DETOUR`), leaving the rest for the length search to fill.
+HOTSPOT_EXTRA_SHARE = 0.8
+#: Streets run about this much longer than the straight line (a grid's ratio, between 1 and sqrt 2).
+HOTSPOT_DETOUR = 1.3
+#: Two hotspots at least this far apart (metres), so that the second is another neighbourhood.
+HOTSPOT_SPACING_M = 1500.0
+
+
+def hotspots(
+    cg: CompiledGraph,
+    field_: ReachField,
+    column: str,
+    stops: list[int],
+    *,
+    target_m: float,
+    covered: list[int],
+) -> list[tuple[int, int]]:
+    """Return up to :data:`HOTSPOTS` (node, leg) pairs: through nodes whose streets reach the most people
+    not yet within reach of the path ``covered``, that a detour from leg ``leg`` can visit within the
+    route's extra length."""
+    p = np.asarray(covered, np.int64)
+    counts = field_.counts[column].copy()
+    counts[field_.cells_of(cg.eid[cg.edge_pos(p[:-1], p[1:])])] = 0.0
+    sizes = np.diff(field_.edge_ptr)
+    per_edge = np.zeros(len(sizes))
+    nz = sizes > 0
+    per_edge[nz] = np.add.reduceat(counts[field_.edge_cells], field_.edge_ptr[:-1][nz])
+    # a node scores what its best street reaches
+    entry = per_edge[cg.eid]
+    rows = np.diff(cg.cost.indptr) > 0
+    score = np.zeros(cg.n)
+    score[rows] = np.maximum.reduceat(entry, cg.cost.indptr[:-1][rows])
+    score[~cg.through] = 0.0
+    s = np.asarray(stops, np.int64)
+    leg_straight = np.hypot(np.diff(cg.ux[s]), np.diff(cg.uy[s]))
+    extra = target_m - HOTSPOT_DETOUR * float(leg_straight.sum())
+    if extra <= 0:
+        return []
+    detour = np.full((len(s) - 1, cg.n), np.inf)
+    for i in range(len(s) - 1):
+        da = np.hypot(cg.ux - cg.ux[s[i]], cg.uy - cg.uy[s[i]])
+        db = np.hypot(cg.ux - cg.ux[s[i + 1]], cg.uy - cg.uy[s[i + 1]])
+        detour[i] = HOTSPOT_DETOUR * (da + db - leg_straight[i])
+    leg = np.argmin(detour, axis=0)
+    fits = detour[leg, np.arange(cg.n)] <= HOTSPOT_EXTRA_SHARE * extra
+    score = np.where(fits, score, 0.0)
+    chosen: list[tuple[int, int]] = []
+    for w in np.lexsort((np.arange(cg.n), -score)):
+        if score[w] <= 0 or len(chosen) == HOTSPOTS:
+            break
+        if all(np.hypot(cg.ux[w] - cg.ux[c], cg.uy[w] - cg.uy[c]) >= HOTSPOT_SPACING_M for c, _ in chosen):
+            chosen.append((int(w), int(leg[w])))
+    return chosen
 
 
 def reach_rank(candidate: ReachCandidate, cg: CompiledGraph) -> tuple:
