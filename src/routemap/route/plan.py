@@ -269,7 +269,7 @@ def plan_route(
         resolved = [resolved[0], resolved[0]]
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
-    metadata = {
+    metadata: dict[str, Any] = {
         "network_kept_share": cg.kept_length_share,
         "network_kept_node_share": cg.kept_node_share,
         "tolerance": tolerance,
