@@ -9,6 +9,9 @@ For each stop set (the demo's, and two more on the embedded LA corridor):
    with the default objective, keep the route reaching the most people; as many tries as fit.
 3. ``objective="cost"`` (the default) for comparison.
 
+Then ``plan_routes(..., k=3, objective="reach")`` on the demo stops: each route's figures and the pairwise
+shared length.
+
 Reach is measured independently of the planner's field: ``route_demographics(route).near_route[COLUMN]``
 (tract counts interpolated onto the exact buffer polygon with tobler). Also reported: deviation from the
 target, turns per mile (``Route.turns``), repeated and doubled-back shares.
@@ -19,6 +22,7 @@ Run: ``python benchmarks/bench_reach.py [--repeat 3] [--column foreign_born] [--
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
@@ -28,7 +32,8 @@ import routemap
 from routemap.data import embedded_corridor_tiles
 from routemap.demographics import neighborhood_demographics, route_demographics
 from routemap.errors import RoutemapError
-from routemap.route import plan_route
+from routemap.route import plan_route, plan_routes
+from routemap.route.alternatives import shared_share
 from routemap.route.compile import compile_graph
 from routemap.route.reach import path_reach, reach_field
 from routemap.settings import METERS_PER_MILE
@@ -134,6 +139,19 @@ def main() -> None:
                 f"repeated {f['rep_pct']:.2f}%  doubled {f['dbl_pct']:.2f}%"
             )
         print()
+    stops, target = next(iter(STOP_SETS.values()))
+    t0 = time.perf_counter()
+    routes = plan_routes(G, stops, target, k=3, objective="reach", reach=args.column)
+    secs = time.perf_counter() - t0
+    print(f"plan_routes(k=3, objective='reach') on the demo stops: {len(routes)} routes in {secs:.1f} s")
+    for route in routes:
+        f = figures(route, layer, args.column)
+        print(
+            f"  {route.name:<14} {f['reach']:>9,.0f} people  dev {f['dev_pct']:+.2f}%  "
+            f"{f['turns_mi']:.2f} turns/mi  repeated {f['rep_pct']:.2f}%  doubled {f['dbl_pct']:.2f}%"
+        )
+    for a, b in itertools.combinations(routes, 2):
+        print(f"  shared {a.name} / {b.name}: {100 * shared_share(a, b):.1f}% of the shorter")
 
 
 if __name__ == "__main__":
