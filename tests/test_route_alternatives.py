@@ -72,3 +72,18 @@ def test_one_alternative_is_plan_route():
         (only,) = plan_routes(G, stops, 1800, k=1)
     assert only.nodes == plan_route(G, stops, 1800).nodes
     assert isinstance(only.graph, nx.MultiDiGraph) and np.isfinite(only.length_m)
+
+
+def test_reach_alternatives_come_most_people_first():
+    from test_route_reach import exact_reach, square_tracts
+
+    G = grid(12, 12, 100.0)
+    tracts = square_tracts()
+    stops = [(G.nodes[n]["y"], G.nodes[n]["x"]) for n in (5 * 12 + 5, 6 * 12 + 6)]
+    routes = plan_routes(
+        G, stops, 2000, k=2, profile="shortest", tolerance=0.02, objective="reach", tracts=tracts
+    )
+    people = [exact_reach(G, r.nodes, tracts, "population") for r in routes]
+    assert len(routes) == 2 and shared(*routes) <= 0.5
+    assert people[0] >= people[1] * 0.97  # the field's grid and the exact buffer differ by a few percent
+    assert routes[0].name == "route" and routes[1].name == "route (alt 2)"

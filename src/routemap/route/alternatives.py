@@ -63,8 +63,9 @@ def plan_routes(
     Returns
     -------
     list of Route
-        The first is :func:`plan_route`'s route; each next one shares at most :data:`MAX_SHARED_SHARE`
-        of the shorter length with every route before it. Named ``<name>``, ``<name> (alt 2)``...
+        Each shares at most :data:`MAX_SHARED_SHARE` of the shorter length with every other. Best first:
+        :func:`plan_route`'s route, then the alternatives in the order found; under
+        ``objective="reach"``, by the people reached. Named ``<name>``, ``<name> (alt 2)``...
         When fewer than ``k`` such routes are found, those found (a warning says so), never duplicates.
 
     Raises
@@ -93,9 +94,15 @@ def plan_routes(
                 break
         if found is None:
             break
-        found.name = f"{base_name} (alt {len(routes) + 1})"
-        found.metadata["alternative"] = len(routes) + 1
         routes.append(found)
+    if all("reach_people" in r.metadata for r in routes):
+        # the reach objective: best first means most people first (ties keep the order found)
+        routes.sort(key=lambda r: -round(r.metadata["reach_people"]))
+    for i, route in enumerate(routes[1:], start=2):
+        route.name = f"{base_name} (alt {i})"
+        route.metadata["alternative"] = i
+    routes[0].name = base_name
+    routes[0].metadata.pop("alternative", None)
     if len(routes) < k:
         warnings.warn(
             f"found {len(routes)} distinct route(s) of the {k} asked for; the others would share more "
