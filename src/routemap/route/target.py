@@ -1,6 +1,6 @@
 """Length search: a node path through fixed stops whose length is within a tolerance of a target.
 
-The search has five levels; each returns candidates ranked by the one objective
+The general search has five levels; each returns candidates ranked by the one objective
 (:mod:`routemap.route.objective`), and each stops early once a candidate runs (almost) nothing twice:
 
 1. :func:`routemap.route.plan._search` (in ``plan.py``) decides the *attempt*: a quick search, a
@@ -19,6 +19,21 @@ The search has five levels; each returns candidates ranked by the one objective
 5. :func:`plan_leg` decides one leg a -> b of a leg target: first the exact finish from a itself, then
    via nodes w on ellipses with foci a and b (:func:`via_points`), each followed by the exact finish.
    It stops at the first via node whose best ending runs at most :data:`GOOD_OVERLAP_SHARE` twice.
+
+A route that ends where it starts (one stop and a target: a loop; A -> B -> A) is first *grown*
+(:func:`plan_closed`; the way out of an out-and-back with one stop likewise, :func:`plan_out`):
+
+a. Seeds: petals (the start and two via points on a circle through it, :func:`petal_points`) in four
+   directions, or the stops joined leg by leg (:func:`seed_route`), at about :data:`LOOP_SEED_SHARE`
+   of the target. The :data:`LOOP_SEEDS_GROWN` seeds running least twice are grown; the search stops
+   at the first grown route running at most :data:`LOOP_GOOD_OVERLAP_SHARE` of the target twice.
+b. :func:`grow_route` repeats steps: cut the route into :data:`LOOP_GROW_PIECES` stretches (and at
+   every stop), find for each stretch the longer ways round that avoid the rest of the route and what
+   runs alongside it (:func:`near_edges`), and take the one running least twice with the largest gain
+   that does not pass the target. It stops in the band, when nothing lengthens the route, or when the
+   recent gains cannot reach the target in the steps left (a network too small: refused quickly).
+
+``plan.py`` returns a grown route that meets the limits; otherwise only its quick attempt follows.
 
 The exact finish (:func:`finish`): from one forward tree out of w and one reverse tree into b (both
 penalizing edges already used, so the way back avoids them), every node v whose
@@ -104,8 +119,8 @@ def _measure(
     cg: CompiledGraph,
     path: list[int],
     used_count: np.ndarray,
-    prior: list[int] | None = None,
     *,
+    prior: list[int] | None = None,
     objective: Objective = DEFAULT_OBJECTIVE,
 ) -> Candidate:
     return measure(cg, path, used_count=used_count, prior=prior, objective=objective)
@@ -225,7 +240,7 @@ def finish(
     out = []
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
-        out.append(_measure(cg, path, used_count, prior, objective=objective))
+        out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
     out.sort(key=lambda c: objective.key(c, goal))
     return out
 
@@ -244,8 +259,8 @@ def plan_leg(
     cg: CompiledGraph,
     a: int,
     b: int,
-    leg_target: float | None = None,
     *,
+    leg_target: float | None = None,
     band: float = 0.0,
     used_count: np.ndarray,
     thorough: bool = False,
@@ -264,7 +279,7 @@ def plan_leg(
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
-        return _measure(cg, fwd_a.path(b), used_count, prior, objective=objective)
+        return _measure(cg, fwd_a.path(b), used_count, prior=prior, objective=objective)
     rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
@@ -393,7 +408,7 @@ def plan_legs(
         if goal is not None and goal <= 0:
             return None
         leg = plan_leg(
-            cg, a, b, goal, band=leg_band, used_count=used_count, thorough=thorough, prior=path,
+            cg, a, b, leg_target=goal, band=leg_band, used_count=used_count, thorough=thorough, prior=path,
             objective=objective,
         )  # fmt: skip
         if leg is None:
@@ -473,25 +488,15 @@ def plan_with_splits(
     return results
 
 
-# -- loops: petals from one stop -------------------------------------------------------------------------
-#: Via points per petal tried, in order: a triangle (start and two via points), then a quadrilateral.
-LOOP_VIA_COUNTS = (2, 3)
-#: Directions (degrees from east) in which a petal's circle is laid from the start; eight compass points
-#: cover every side of the start (a park, a shore) without trying near-duplicates.
-LOOP_DIRECTIONS_DEG = (0, 45, 90, 135, 180, 225, 270, 315)
-#: Share of the target planned through the via points; the exact finish adds the rest, so the petal
-#: must fall a little short (the finish can lengthen a path, never shorten it).
-LOOP_FILL_SHARE = 0.9
-#: Times a petal is rescaled to its measured length before giving up on that direction.
-LOOP_RESCALES = 2
-#: A petal running at most this share of the target twice (same streets or alongside) ends the search:
-#: within the 5% a loop may double back, with room for measuring on the edge geometry.
+# -- routes back to their start (loops, A -> B -> A), and out-and-back halves: grown --------------------
+#: A grown route running at most this share of the target twice (same streets or alongside) ends the
+#: search: within the 5% a loop may double back, with room for measuring on the edge geometry.
 LOOP_GOOD_OVERLAP_SHARE = 0.03
 #: Within this distance (metres) and angle of the route so far an edge runs alongside it (the doubled-back
 #: measure's radius and angle, :mod:`routemap.route.overlap`): later legs avoid it like a used edge.
 NEAR_RADIUS_M = 35.0
 NEAR_MIN_COS = 0.7
-#: Cost multiplier, in loops, of edges used or alongside the route so far: a loop has room to go round.
+#: Cost multiplier, in grown routes, of edges used or alongside the route so far (as USED_PENALTY).
 LOOP_PENALTY = 5.0
 #: Spacing of the route samples matched against edges (metres).
 NEAR_SPACING_M = 10.0
@@ -570,104 +575,11 @@ def petal_points(cg: CompiledGraph, a: int, *, radius: float, direction_deg: flo
     return [w for w in dict.fromkeys(nodes) if w != a]
 
 
-def _petal(
-    cg: CompiledGraph,
-    a: int,
-    vias: list[int],
-    *,
-    target_m: float,
-    band: float,
-    top_k: int,
-    objective: Objective,
-) -> tuple[Candidate | None, float]:
-    """Return the best loop a -> vias... -> v -> a within the band (or None) and the petal's length
-    without the finish (through the vias and straight back), to rescale by."""
-    used_count = np.zeros(int(cg.eid.max()) + 1, np.int64)
-    avoid = np.zeros(len(used_count), bool)
-    path = [a]
-    done = 0.0
-    for w in vias:
-        tree = shortest_tree(cg, path[-1], used=avoid, factor=LOOP_PENALTY)
-        if not np.isfinite(tree.cost[w]):
-            return None, 0.0
-        leg = tree.path(w)
-        done += float(tree.metres[w])
-        np.add.at(used_count, cg.eid[path_edges(cg, leg)], 1)
-        path.extend(leg[1:])
-        avoid = (used_count > 0) | near_edges(cg, path)
-    last = path[-1]
-    fwd = shortest_tree(cg, last, used=avoid, factor=LOOP_PENALTY)
-    rev = shortest_tree(cg, a, reverse=True, used=avoid, factor=LOOP_PENALTY)
-    plain = done + float(fwd.metres[a])
-    if done >= target_m + band:
-        return None, plain
-    found = finish(
-        cg, path, done, fwd=fwd, rev=rev, lo=target_m - band, hi=target_m + band, used_count=used_count,
-        goal=target_m, top_k=top_k, prior=None, objective=objective,
-    )  # fmt: skip
-    # the finish measured its endings against the legs before via used_count only; measure whole loops
-    best = [measure(cg, c.path, objective=objective) for c in found]
-    best.sort(key=lambda c: objective.key(c, target_m))
-    return (best[0] if best else None), plain
-
-
-def plan_loop(
-    cg: CompiledGraph,
-    a: int,
-    *,
-    target_m: float,
-    tolerance: float,
-    thorough: bool = False,
-    objective: Objective = DEFAULT_OBJECTIVE,
-) -> list[tuple[Candidate, list[int]]]:
-    """Return loops from ``a`` back to ``a`` of about ``target_m`` metres, best first.
-
-    Petals: the start and 2-3 via points on a circle through the start, in each of
-    :data:`LOOP_DIRECTIONS_DEG`; each leg avoids the streets before it and whatever runs alongside them
-    (:func:`near_edges`), the last leg ends with the exact finish. A petal whose plain length (through
-    the vias, straight back) misses the target is rescaled up to :data:`LOOP_RESCALES` times. Stops at
-    the first loop running at most :data:`LOOP_GOOD_OVERLAP_SHARE` of the target twice.
-    """
-    band = tolerance * target_m / 2
-    top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
-    results: list[tuple[Candidate, list[int]]] = []
-    seen: set[tuple[int, ...]] = set()
-    good = LOOP_GOOD_OVERLAP_SHARE * target_m
-    for count in LOOP_VIA_COUNTS:
-        # perimeter of the regular polygon inscribed in a unit circle, times the street detour
-        perimeter = 2 * (count + 1) * np.sin(np.pi / (count + 1)) * DETOUR_DEFAULT
-        for direction in LOOP_DIRECTIONS_DEG:
-            radius = LOOP_FILL_SHARE * target_m / perimeter
-            for _ in range(LOOP_RESCALES + 1):
-                vias = petal_points(cg, a, radius=radius, direction_deg=direction, vias=count)
-                if not vias or tuple(vias) in seen:
-                    break
-                seen.add(tuple(vias))
-                cand, plain = _petal(
-                    cg, a, vias, target_m=target_m, band=band, top_k=top_k, objective=objective
-                )
-                if cand is not None:
-                    results.append((cand, [0, len(cand.path) - 1]))
-                    if cand.overlap_m <= good:
-                        results.sort(key=lambda r: objective.key(r[0], target_m))
-                        return results
-                if plain <= 0:
-                    break
-                ratio = LOOP_FILL_SHARE * target_m / plain
-                if cand is not None and abs(ratio - 1) < 0.1:
-                    break
-                radius *= ratio
-    results.sort(key=lambda r: objective.key(r[0], target_m))
-    return results
-
-
-#: Overlap estimates are compared to the nearest 10 m (as the objective does).
-OVERLAP_ROUND = -1
 #: Pieces the loop is cut into when growing it: each piece in turn is replaced by a longer way round.
 LOOP_GROW_PIECES = 8
 #: Growth steps compare what a replacement runs twice in steps of this many metres, then its gain: a
 #: coarser step grows the loop faster for a little more overlap.
-LOOP_GROW_OVERLAP_STEP_M = 30.0
+LOOP_GROW_OVERLAP_STEP_M = 20.0
 #: Most growth steps (each replaces one piece); the loop grows by at least one block per step.
 LOOP_GROW_STEPS = 40
 #: Share of the target the first petal spans before it is grown: small enough to fit a small network,
@@ -732,7 +644,7 @@ def grow_route(
             return None  # growing too slowly to get there: the network is too small for the target
         near_at, near_eid = _near_pairs(cg, path)
         path_eid = cg.eid[edges]
-        estimates: list[tuple[tuple[float, float, int], int, int, int, Tree, Tree]] = []
+        estimates: list[tuple[tuple[float, float, float], int, int, int, Tree, Tree]] = []
         for i, j in _cut(cg, path, LOOP_GROW_PIECES, pins):
             avoid = np.zeros(n_e, bool)
             avoid[near_eid[(near_at <= cum[i]) | (near_at >= cum[j])]] = True
@@ -746,27 +658,29 @@ def grow_route(
                 continue
             short = np.maximum(lo - new_total[v], 0.0)
             proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
-            order = np.lexsort((v, short, proxy // LOOP_GROW_OVERLAP_STEP_M))
+            order = objective.screen_order(
+                proxy, fwd.cost[v] + rev.cost[v], v, deviation=short, overlap_step_m=LOOP_GROW_OVERLAP_STEP_M
+            )
             for k in order[:LOOP_GROW_TOP_K]:
-                key = (float(proxy[k] // LOOP_GROW_OVERLAP_STEP_M), float(short[k]), int(v[k]))
-                estimates.append((key, i, j, int(v[k]), fwd, rev))
+                figures = (float(proxy[k]), float(fwd.cost[v[k]] + rev.cost[v[k]]), float(short[k]))
+                estimates.append((figures, i, j, int(v[k]), fwd, rev))
         if not estimates:
             return None
-        estimates.sort(key=lambda e: e[0])
+        fig = np.array([e[0] for e in estimates])
+        ties = np.array([e[3] for e in estimates])
+        pick = objective.screen_order(
+            fig[:, 0], fig[:, 1], ties, deviation=fig[:, 2], overlap_step_m=LOOP_GROW_OVERLAP_STEP_M
+        )
         options = []
-        for _key, i, j, k, fwd, rev in estimates[:LOOP_GROW_MEASURED]:
+        for _fig, i, j, k, fwd, rev in (estimates[q] for q in pick[:LOOP_GROW_MEASURED]):
             way = fwd.path(k)[:-1] + rev.path(k)
-            new = path[:i] + way + path[j + 1 :]
-            cand = measure(cg, new, objective=objective)
-            gap = max(lo - cand.metres, 0.0)
+            cand = measure(cg, path[:i] + way + path[j + 1 :], objective=objective)
             shift = len(way) - (j - i + 1)
-            new_pins = [p + shift if p >= j else p for p in pins]
-            options.append(
-                ((cand.overlap_m // LOOP_GROW_OVERLAP_STEP_M, gap, cand.cost), new, new_pins, cand)
-            )
-        options.sort(key=lambda o: o[0])
-        _, path, pins, cand = options[0]
+            options.append((cand, [p + shift if p >= j else p for p in pins]))
+        options.sort(key=lambda o: objective.key(o[0], target_m, overlap_step_m=LOOP_GROW_OVERLAP_STEP_M))
+        cand, pins = options[0]
         gains.append(cand.metres - total)
+        path = cand.path
     total = float(cg.length[path_edges(cg, path)].sum())
     return (measure(cg, path, objective=objective), pins) if lo <= total <= hi else None
 
@@ -820,8 +734,48 @@ def plan_closed(
     else:
         path, pins = seed_route(cg, stops)
         seeds.append((measure(cg, path, objective=objective), pins))
+    return _grow_seeds(cg, seeds, target_m=target_m, band=band, objective=objective)
+
+
+def plan_out(
+    cg: CompiledGraph,
+    a: int,
+    *,
+    target_m: float,
+    tolerance: float,
+    objective: Objective = DEFAULT_OBJECTIVE,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return ways out from ``a`` of about ``target_m`` metres to any turnaround, best first.
+
+    Seeds: the best path from ``a`` to the through node nearest a point :data:`LOOP_SEED_SHARE` of the
+    target away (at the default detour) in each of :data:`LOOP_SEED_DIRECTIONS_DEG`; then as
+    :func:`plan_closed`.
+    """
+    band = tolerance * target_m / 2
+    reach = LOOP_SEED_SHARE * target_m / DETOUR_DEFAULT
+    t = np.deg2rad(np.asarray(LOOP_SEED_DIRECTIONS_DEG, float))
+    points = np.column_stack([cg.ux[a] + reach * np.cos(t), cg.uy[a] + reach * np.sin(t)])
+    seeds: list[tuple[Candidate, list[int]]] = []
+    for v in dict.fromkeys(int(i) for i in nearest_through(cg, points)):
+        if v == a:
+            continue
+        path, pins = seed_route(cg, [a, v])
+        seeds.append((measure(cg, path, objective=objective), pins))
+    return _grow_seeds(cg, seeds, target_m=target_m, band=band, objective=objective)
+
+
+def _grow_seeds(
+    cg: CompiledGraph,
+    seeds: list[tuple[Candidate, list[int]]],
+    *,
+    target_m: float,
+    band: float,
+    objective: Objective,
+) -> list[tuple[Candidate, list[int]]]:
+    """Return the grown seeds (the :data:`LOOP_SEEDS_GROWN` running least twice, longest first), best
+    first; stops at the first running at most :data:`LOOP_GOOD_OVERLAP_SHARE` of the target twice."""
     seeds = [s for s in seeds if s[0].metres <= target_m + band]
-    seeds.sort(key=lambda s: (s[0].overlap_m // LOOP_GROW_OVERLAP_STEP_M, -s[0].metres, s[0].path))
+    seeds.sort(key=lambda s: objective.key(s[0], target_m, overlap_step_m=LOOP_GROW_OVERLAP_STEP_M))
     results: list[tuple[Candidate, list[int]]] = []
     for seed, pins in seeds[:LOOP_SEEDS_GROWN]:
         grown = grow_route(cg, seed.path, pins, target_m=target_m, band=band, objective=objective)
