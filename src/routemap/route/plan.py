@@ -322,7 +322,7 @@ def plan_route(
             )
         found = []
         if field_ is not None:
-            stop_nodes = _fit_areas(cg, resolved, nodes, goal_m)
+            stop_nodes = _fit_areas(cg, resolved, nodes, target_m=goal_m)
             found = search_reach(
                 cg,
                 lambda g, stops: _quick_candidates(
