@@ -274,9 +274,9 @@ def search_reach(
 
     ``plan(graph, stops)`` is the length search on a (discounted) compiled graph with the same node
     indices, through the node indices ``stops``: it returns ``(path, stop_idx)`` pairs. It runs once per
-    :data:`REACH_BETAS` discount through ``stop_nodes``; then, with a target, once more through each of
-    :data:`HOTSPOTS` extra via stops where many people live out of the best route's reach
-    (:func:`hotspots`). Every path is measured on the real graph (length, repeated, doubled back, reach)
+    :data:`REACH_BETAS` discount through ``stop_nodes``; then, with a target, once more (on the plain
+    costs) through each of :data:`HOTSPOTS` extra via stops where many people live out of the best
+    route's reach (:func:`hotspots`). Every path is measured on the real graph (length, repeated, doubled back, reach)
     and ranked by :meth:`ReachCandidate.key`.
     """
     out: list[ReachCandidate] = []
@@ -295,9 +295,11 @@ def search_reach(
     out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
     if target_m is None or stop_nodes is None or not out:
         return out
-    graph = discounted(cg, field_, column, REACH_BETAS[0])
     for w, leg in hotspots(cg, field_, column, stop_nodes, target_m=target_m, covered=out[0].path):
-        add(plan(graph, stop_nodes[: leg + 1] + [w] + stop_nodes[leg + 1 :]), via_at=leg + 1)
+        # on the plain costs: the via stop already pulls the route to people, and the profile's own
+        # streets keep it a route of few turns (measured: 33,200 people at 2.4 turns/mi from MacArthur
+        # Park to Chinatown, 8 km, against 41,100 at 3.2 turns/mi on the discounted costs)
+        add(plan(cg, stop_nodes[: leg + 1] + [w] + stop_nodes[leg + 1 :]), via_at=leg + 1)
     out.sort(key=lambda c: c.key(target_m, tolerance, max_repeated_share))
     return out
 
