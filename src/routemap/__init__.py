@@ -16,6 +16,7 @@ _EXPORTS = {
     "network_info": "routemap.network",
     # route
     "plan_route": "routemap.route",
+    "plan_routes": "routemap.route",
     "Route": "routemap.route",
     "Stop": "routemap.route",
     "parse_length": "routemap.route",

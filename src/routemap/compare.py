@@ -23,19 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from routemap import settings
 from routemap._files import atomic_dir, atomic_write, write_csv
 from routemap.errors import RoutemapError, SpecError
+from routemap.route.metrics import MAJOR as MAJOR  # re-exported: the names compare has always had
+from routemap.route.metrics import STREET_CLASSES as STREET_CLASSES
+from routemap.route.metrics import major_crossings, street_class_shares
 from routemap.settings import METERS_PER_MILE
 from routemap.summary import people_figures
-
-#: Street classes of the comparison table, from OSM ``highway`` values (``*_link`` counts as its road).
-STREET_CLASSES = {
-    "footway": {"footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway", "corridor"},
-    "residential": {"residential", "living_street", "unclassified", "road"},
-    "service": {"service"},
-    "tertiary": {"tertiary"},
-    "secondary": {"secondary"},
-    "primary": {"primary", "trunk", "motorway"},
-}
-MAJOR = {"primary", "secondary", "trunk", "primary_link", "secondary_link", "trunk_link"}
 
 
 # -- the spec file -------------------------------------------------------------------------------------
@@ -206,33 +198,9 @@ def _resolve(spec_path: Path, osm: str | None) -> str | None:
 
 
 # -- the table ---------------------------------------------------------------------------------------------
-def _street_class(highway: str) -> str:
-    base = highway.removesuffix("_link")
-    for cls, values in STREET_CLASSES.items():
-        if base in values:
-            return cls
-    return "other"
-
-
-def _major_crossings(route: Any) -> int:
-    G = route.graph
-    used = {(min(u, v), max(u, v)) for u, v, _ in route.edges}
-    count = 0
-    for n in route.nodes[1:-1]:
-        for u, v, d in list(G.out_edges(n, data=True)) + list(G.in_edges(n, data=True)):
-            hw = d.get("highway")
-            hws = set(hw) if isinstance(hw, list) else {hw}
-            if hws & MAJOR and (min(u, v), max(u, v)) not in used:
-                count += 1
-                break
-    return count
-
-
 def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
     """Return one comparison row for a route (see :func:`compare_routes` for the columns)."""
-    gdf = route.to_gdf()
-    shares = gdf.groupby(gdf["highway"].map(_street_class))["length_m"].sum() / route.length_m
-    cues = route.cue_sheet()
+    shares = street_class_shares(route)
     target = route.target_m
     row: dict[str, Any] = {
         "name": route.name,
@@ -244,10 +212,10 @@ def route_row(route: Any, demographics: Any | None = None) -> dict[str, Any]:
         "repeated_pct": round(100 * route.repeated_length_m / route.length_m, 2),
         "doubled_back_pct": round(100 * route.doubled_back_m / route.length_m, 2),
     }
-    for cls in list(STREET_CLASSES) + ["other"]:
-        row[f"share_{cls}_pct"] = round(100 * float(shares.get(cls, 0.0)), 1)
-    row["major_crossings"] = _major_crossings(route)
-    row["turns"] = int((~cues["turn"].isin(["depart", "arrive", "straight"])).sum())
+    for cls, share in shares.items():
+        row[f"share_{cls}_pct"] = round(100 * share, 1)
+    row["major_crossings"] = major_crossings(route)
+    row["turns"] = route.turns
     if demographics is not None:
         names = [n for n in demographics.neighborhoods["name"] if not str(n).startswith("(")]
         row["neighborhoods"] = " > ".join(dict.fromkeys(names))

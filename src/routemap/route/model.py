@@ -217,6 +217,23 @@ class Route:
         x, y = np.asarray(line.coords).T
         return doubled_back_m(x, y)
 
+    @cached_property
+    def turns(self) -> int:
+        """Return the turns a runner makes: cues where the route changes street and heading (>= 20 degrees).
+
+        Street names are read as the cue sheet reads them (unnamed sidewalks take their street's name,
+        jogs shorter than 40 m such as a crosswalk fold into the stretch around them); a change of
+        street straight on, the start and the finish are no turns. See :mod:`routemap.route.metrics`.
+        """
+        from routemap.route.metrics import route_turns
+
+        return route_turns(self)
+
+    @property
+    def turns_per_mile(self) -> float:
+        """Return :attr:`turns` per mile of route."""
+        return self.turns / self.length_mi if self.length_m else 0.0
+
     @property
     def repeated_share(self) -> float:
         """Return the repeated length as a share of the route length (0-1)."""

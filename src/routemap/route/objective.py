@@ -8,9 +8,12 @@ compares routes through this module only:
 - :func:`repeated_m` is the one definition of "repeated length": a traversal is repeated when its street
   (an undirected node pair) was run before, earlier on the same path or by the route before it.
 - An :class:`Objective` turns a candidate's figures into a sortable key (smaller is better).
-  :class:`LengthObjective` (the default, ``"length"``) ranks by metres run twice, then closeness to the
-  target, then profile cost. A new objective is one new class here, registered in :data:`OBJECTIVES`;
-  ``plan_route(..., objective=...)`` takes its name or an instance.
+  :class:`LengthObjective` (``"length"``) ranks by metres run twice, then closeness to the
+  target, then profile cost; :class:`CostObjective` (``"cost"``, ``plan_route``'s default) adds a cost
+  per turn and compares lengths in coarser steps; :class:`ReachObjective` (``"reach"``) ranks as
+  ``"length"`` inside the search while :mod:`routemap.route.reach` ranks whole routes by reach. A new
+  objective is one new class here, registered in :data:`OBJECTIVES`; ``plan_route(..., objective=...)``
+  takes its name or an instance.
 - :func:`meets_limits` says whether a route is good enough to stop searching.
 - :class:`EdgeCost` is the cost hook: edge costs from an edge attribute or a function instead of the
   profile's multipliers; :func:`apply_cost` lays it over a compiled graph (cached per hook).
@@ -35,6 +38,14 @@ from routemap.route.overlap import doubled_back_m
 OVERLAP_STEP_M = 10.0
 #: Distances to the target are compared to the nearest 0.1 m: closer than that is the same length.
 DEVIATION_ROUND_DECIMALS = 1
+#: Under the "cost" objective, distances to the target are compared in steps of this many metres (half
+#: a percent of a 15-mile route): below that a runner cannot tell two lengths apart, and the profile
+#: cost and the turns should decide.
+DEVIATION_STEP_M = 120.0
+#: Cost of a turn in profile metres, for the "cost" objective and the straightening search
+#: (:mod:`routemap.route.turns`): a runner takes a two-block detour (~200 m) rather than one more turn,
+#: but not a much longer one.
+TURN_COST_M = 200.0
 
 
 @dataclass
@@ -145,10 +156,51 @@ class LengthObjective:
         """Do nothing: length, overlap and cost are measured for every candidate."""
 
 
+class CostObjective(LengthObjective):
+    """Rank by metres run twice, then distance to the target in steps, then profile cost plus turns.
+
+    ``plan_route``'s default. Routes whose lengths differ by less than :data:`DEVIATION_STEP_M` are the
+    same length to a runner, so among them the cheaper one wins, counting :data:`TURN_COST_M` per turn
+    (:func:`routemap.route.turns.path_turns`): a route on few streets rather than a staircase.
+    """
+
+    name: str = "cost"
+
+    def key(
+        self, candidate: Candidate, target: float, *, overlap_step_m: float = OVERLAP_STEP_M
+    ) -> tuple[float, ...]:
+        """Return ``(overlap in steps, |length - target| in steps, cost + turn cost)``."""
+        return (
+            _steps(candidate.overlap_m, overlap_step_m),
+            round(abs(candidate.metres - target) / DEVIATION_STEP_M),
+            candidate.cost + TURN_COST_M * (candidate.turns or 0.0),
+        )
+
+    def annotate(self, cg: CompiledGraph, candidate: Candidate) -> None:
+        """Count the candidate's turns."""
+        from routemap.route.turns import path_turns
+
+        candidate.turns = float(path_turns(cg, candidate.path))
+
+
+class ReachObjective(LengthObjective):
+    """Rank as :class:`LengthObjective` inside the length search; the reach decides above it.
+
+    ``plan_route(..., objective="reach")`` runs the length search on graphs whose costs are discounted
+    where people live, measures every route it returns with a reach field and keeps the one reaching
+    the most people (:mod:`routemap.route.reach`); inside the search, closeness to the target and the
+    (discounted) cost rank the candidates.
+    """
+
+    name: str = "reach"
+
+
 #: The objective used when none is given.
 DEFAULT_OBJECTIVE: Objective = LengthObjective()
 #: Objectives by name, for ``plan_route(..., objective="...")``.
-OBJECTIVES: dict[str, Objective] = {DEFAULT_OBJECTIVE.name: DEFAULT_OBJECTIVE}
+OBJECTIVES: dict[str, Objective] = {
+    obj.name: obj for obj in (DEFAULT_OBJECTIVE, CostObjective(), ReachObjective())
+}
 
 
 def _steps(metres: Any, step: float) -> Any:

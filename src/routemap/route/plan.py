@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -23,15 +24,27 @@ from routemap.route.objective import (
     get_objective,
     limits_shortfall,
     meets_limits,
+    path_doubled_m,
     path_edges,
+)
+from routemap.route.reach import (
+    REACH_STRAIGHTEN_TOP,
+    ReachField,
+    check_reach_column,
+    measure_reach,
+    reach_field,
+    reach_rank,
+    search_reach,
 )
 from routemap.route.stops import ResolvedStop, Resolver, pick_candidates, resolve_stop
 from routemap.route.target import LOOP_GOOD_OVERLAP_SHARE, plan_closed, plan_out, plan_with_splits
+from routemap.route.turns import straighten
 from routemap.settings import (
     LENGTH_TOLERANCE,
     MAX_REPEATED_SHARE,
     MAX_SNAP_DISTANCE_M,
     METERS_PER_MILE,
+    ROUTE_BUFFER_M,
 )
 
 _UNITS = {
@@ -39,6 +52,11 @@ _UNITS = {
     "km": 1000.0, "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0,
     "kilometres": 1000.0, "mi": METERS_PER_MILE, "mile": METERS_PER_MILE, "miles": METERS_PER_MILE,
 }  # fmt: skip
+#: Share of the tolerance a straightened route may move away from the target: half, so that a route
+#: the length search put on target stays well inside the tolerance after losing its staircases.
+STRAIGHTEN_TOLERANCE_SHARE = 0.5
+#: Straightening never lets the route run alongside itself over more than this share of its length.
+MAX_DOUBLED_SHARE = 0.01
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
 
 
@@ -154,9 +172,14 @@ def plan_route(
     online: bool = False,
     neighborhoods: Any = None,
     resolver: Resolver | None = None,
-    objective: str | Objective | None = None,
+    objective: str | Objective | None = "cost",
     cost: EdgeCost | None = None,
     out_and_back: bool = False,
+    reach: str = "population",
+    reach_buffer_m: float = ROUTE_BUFFER_M,
+    tracts: Any = None,
+    reach_field_: ReachField | None = None,
+    _avoid: tuple[Collection[tuple[int, int]], float] | None = None,
 ) -> Route:
     """Return a route through ``stops`` in order, of ``target_length`` within ``tolerance``.
 
@@ -197,8 +220,15 @@ def plan_route(
         :data:`routemap.route.stops.Resolver`); default :func:`routemap.resolve.default_resolver` with
         ``neighborhoods`` and ``online``.
     objective : str or Objective, optional
-        What ranks candidate routes (see :mod:`routemap.route.objective`; default ``"length"``: least
-        run twice, then closest to the target, then cheapest).
+        What ranks candidate routes (see :mod:`routemap.route.objective`). ``"cost"`` (the default):
+        least run twice, then closest to the target (in steps of
+        :data:`~routemap.route.objective.DEVIATION_STEP_M`), then the profile cost plus a cost per turn.
+        ``"length"``: the same without turns, closest to the target to 0.1 m. ``"reach"``: among routes
+        within the tolerance and the repeated-length limit, the one with the most people (the ``reach``
+        count) living within ``reach_buffer_m`` of it, each counted once (see
+        :mod:`routemap.route.reach`). With a target, under every objective the route is then
+        straightened by a turn cost (see :mod:`routemap.route.turns`); without one it is the profile's
+        best path (``"reach"``: the best path under a reach-discounted cost reaching the most people).
     cost : EdgeCost, optional
         Edge costs from an edge attribute or a function instead of the profile's multipliers.
     out_and_back : bool
@@ -206,6 +236,18 @@ def plan_route(
         target) and come back along the same streets. The repeated-length limit does not apply; the
         route's ``metadata["out_and_back"]`` is True and ``metadata["turnaround_m"]`` says where it
         turns. With several stops, a finish stop back at the start is added.
+    reach : str
+        The census count to reach: ``population``, ``foreign_born``, ``hispanic``, ``asian`` or
+        ``limited_english``.
+    reach_buffer_m : float
+        The distance from the route within which people count as reached.
+    tracts : GeoDataFrame, optional
+        Tract counts for the reach objective (default: the embedded LA County tracts).
+    reach_field_ : ReachField, optional
+        A precomputed reach field (:func:`routemap.route.reach.reach_field`) of this graph and profile.
+    _avoid : (collection of (u, v), float), optional
+        Streets (graph node pairs, either direction) whose cost is multiplied by the factor: how
+        :func:`routemap.route.alternatives.plan_routes` steers away from routes found before.
 
     Returns
     -------
@@ -223,7 +265,10 @@ def plan_route(
     if not 0 < tolerance < 1:
         raise TargetLengthError(f"tolerance {tolerance!r} must be between 0 and 1, e.g. 0.01 for 1%")
     chosen = get_objective(objective)
-    cg = apply_cost(compile_graph(G, profile, weights), cost)
+    check_reach_column(reach)
+    base_cg = cg = apply_cost(compile_graph(G, profile, weights), cost)
+    if _avoid is not None:
+        cg = _with_avoided(cg, *_avoid)
     if len(stops) == 0:
         raise StopError("no stops given; give at least a start (and a target length) or two stops")
     resolved = [
@@ -247,15 +292,29 @@ def plan_route(
         "tolerance": tolerance,
         "max_repeated_share": max_repeated_share,
     }
+    field_ = None
+    if chosen.name == "reach":
+        field_ = reach_field_ if reach_field_ is not None else reach_field(base_cg, reach_buffer_m, tracts)
+        metadata.update(objective="reach", reach=reach, reach_buffer_m=float(field_.buffer_m))
+    else:
+        metadata.update(objective=chosen.name)
     # an out-and-back plans its way out (half the target) and comes back the same way
     goal_m = None if target_m is None else (target_m / 2 if out_and_back else target_m)
     if one_stop and out_and_back:
         assert goal_m is not None
         path, stop_idx = _out_from(cg, nodes[0], target_m=goal_m, tolerance=tolerance, objective=chosen)
     elif goal_m is None:
-        path, stop_idx = _join_legs(cg, nodes)
+        if field_ is not None:
+            found = search_reach(
+                cg, lambda g, stops: [_join_legs(g, stops)], stop_nodes=nodes, field_=field_,
+                column=reach, target_m=None, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            )  # fmt: skip
+            path, stop_idx = found[0].path, found[0].stop_idx
+        else:
+            path, stop_idx = _join_legs(cg, nodes)
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
+        # no straightening: without a target the route is exactly the profile's best path
     else:
         length_graph = csr_matrix(
             (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
@@ -269,10 +328,48 @@ def plan_route(
                 f"{' and back' if out_and_back else ''}, {_fmt_len(floor)}; raise the target or drop stops",
                 minimum_m=floor,
             )
-        path, stop_idx = _search(
-            cg, resolved, nodes, target_m=goal_m, tolerance=tolerance,
-            max_repeated_share=max_repeated_share, profile=profile, objective=chosen,
-        )  # fmt: skip
+        found = []
+        if field_ is not None:
+            stop_nodes = _fit_areas(cg, resolved, nodes, target_m=goal_m)
+            found = search_reach(
+                cg,
+                lambda g, stops: _quick_candidates(
+                    g, stops, target_m=goal_m, tolerance=tolerance,
+                    max_repeated_share=max_repeated_share, objective=chosen,
+                ),
+                stop_nodes=stop_nodes,
+                field_=field_, column=reach, target_m=goal_m, tolerance=tolerance,
+                max_repeated_share=max_repeated_share,
+            )  # fmt: skip
+        options = [(c.path, c.stop_idx) for c in found if not c.key(goal_m, tolerance, max_repeated_share)[0]]
+        if not options:
+            options = [
+                _search(
+                    cg,
+                    resolved,
+                    nodes,
+                    target_m=goal_m,
+                    tolerance=tolerance,
+                    max_repeated_share=max_repeated_share,
+                    profile=profile,
+                    objective=chosen,
+                )
+            ]
+        finished = []
+        for path, stop_idx in options[:REACH_STRAIGHTEN_TOP]:
+            # a straightened route may use this share of the tolerance (it keeps any deviation it had)
+            length = _path_m(cg, path)
+            slack = STRAIGHTEN_TOLERANCE_SHARE * tolerance * goal_m
+            band = min(length, goal_m - slack), max(length, goal_m + slack)
+            path, stop_idx = _straighten(cg, path, stop_idx, band, field_, reach)
+            if field_ is None:
+                break
+            rank = reach_rank(measure_reach(cg, path, stop_idx, field_, reach), cg)
+            finished.append((rank, path, stop_idx))
+            if not any(rank[:2]):
+                break  # few turns, little overlap: the next candidate reaches fewer people
+        if finished:
+            _, path, stop_idx = min(finished, key=lambda f: f[0])
     if out_and_back:
         metadata["out_and_back"] = True
         metadata["turnaround_m"] = float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
@@ -282,6 +379,8 @@ def plan_route(
         else:
             stop_idx = [*stop_idx, len(path) - 1]
             resolved = [*resolved, resolved[0]]  # the finish: back at the start
+    if field_ is not None:
+        metadata["reach_people"] = measure_reach(cg, path, stop_idx, field_, reach).reach
     return _to_route(
         G, cg, path, stop_idx=stop_idx, resolved=resolved, target_m=target_m, profile=profile, name=name,
         metadata=metadata,
@@ -300,6 +399,69 @@ def _out_from(
         )
     cand, _ = found[0]
     return cand.path, [0, len(cand.path) - 1]
+
+
+#: Cache entries of a compiled graph that do not depend on its costs (a re-costed copy shares them).
+_COST_FREE_CACHE = ("_turn_graph", "_kdtree_through", "_through", "_index", "_pairkeys")
+
+
+def _with_avoided(cg: CompiledGraph, pairs: Collection[tuple[int, int]], factor: float) -> CompiledGraph:
+    """Return a copy of ``cg`` whose streets between the node id ``pairs`` cost ``factor`` times more."""
+    ids = np.asarray([p for pair in pairs for p in pair], np.int64).reshape(-1, 2)
+    idx = cg.index_of(ids.ravel()).reshape(-1, 2)
+    idx = idx[(idx >= 0).all(axis=1)]
+    hit = np.zeros(int(cg.eid.max()) + 1, bool)
+    if len(idx):
+        both = np.concatenate([idx, idx[:, ::-1]])
+        keys = cg.row.astype(np.int64) * cg.n + cg.col
+        want = both[:, 0].astype(np.int64) * cg.n + both[:, 1]
+        hit[cg.eid[np.isin(keys, want)]] = True
+    fwd, rev = cg.penalized(hit, factor)
+    # the turn graph depends on geometry and names only: the copy shares it
+    shared = {k: v for k, v in cg.cache.items() if k in _COST_FREE_CACHE}
+    return dataclasses.replace(cg, cost=fwd, cost_t=rev, cache=shared)
+
+
+def _quick_candidates(
+    cg: CompiledGraph,
+    stop_nodes: list[int],
+    *,
+    target_m: float,
+    tolerance: float,
+    max_repeated_share: float,
+    objective: Objective,
+) -> list[tuple[list[int], list[int]]]:
+    """Return the quick length search's routes on ``cg``: grown loops for a route back to its start."""
+    if stop_nodes[0] == stop_nodes[-1]:
+        found = plan_closed(cg, stop_nodes, target_m=target_m, tolerance=tolerance, objective=objective)
+    else:
+        found = plan_with_splits(
+            cg, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
+            max_depth=SPLIT_DEPTH_QUICK, objective=objective,
+        )  # fmt: skip
+    return [(c.path, idx) for c, idx in found]
+
+
+def _straighten(
+    cg: CompiledGraph,
+    path: list[int],
+    stop_idx: list[int],
+    band: tuple[float, float],
+    field_: ReachField | None,
+    reach: str,
+) -> tuple[list[int], list[int]]:
+    """Return the path straightened within the length ``band`` (keeping its reach, when one is given)."""
+    score = None
+    if field_ is not None:
+        score = lambda p: measure_reach(cg, p, [], field_, reach).reach  # noqa: E731
+    return straighten(
+        cg, path, stop_idx, lo_m=band[0], hi_m=band[1], score=score,
+        max_overlap_m=max(path_doubled_m(cg, path), MAX_DOUBLED_SHARE * band[0]),
+    )  # fmt: skip
+
+
+def _path_m(cg: CompiledGraph, path: list[int]) -> float:
+    return float(cg.length[path_edges(cg, path)].sum()) if len(path) > 1 else 0.0
 
 
 #: The search's attempts, in order: (on the ``shortest`` profile, thorough). A quick search, a thorough
