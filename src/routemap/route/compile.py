@@ -44,8 +44,6 @@ MIN_COST = 0.01
 #: Layout of the on-disk compiled graph (part of its file name: a new layout never reads an old file).
 COMPILED_LAYOUT = 1
 
-#: ``G.graph`` key under which :func:`routemap.load_network` records the network cache key.
-CACHE_KEY_ATTR = "routemap_cache_key"
 
 #: Relative slack of a reach region over the route length: straight lines in the UTM zone are shorter
 #: than great-circle edge lengths by at most the zone's scale error (0.1%); 2% more keeps rounding and
@@ -234,7 +232,9 @@ def compiled_cache_path(G: nx.MultiDiGraph, table_sig: tuple, fingerprint: tuple
     Only a graph that carries its network cache key (set by :func:`routemap.load_network`) has one; the
     name holds the profile table and the cost fingerprint, so an edited graph never reads stale costs.
     """
-    key = G.graph.get(CACHE_KEY_ATTR)
+    from routemap.network.load import COMPILED_KEY_ATTR
+
+    key = G.graph.get(COMPILED_KEY_ATTR)
     if not isinstance(key, str) or not key.isalnum():
         return None
     from routemap import settings

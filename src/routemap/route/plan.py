@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,7 +13,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
-from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
+from routemap.route.compile import (
+    MIN_COST,
+    CompiledGraph,
+    compile_graph,
+    reach_region,
+    same_region,
+    shortest_tree,
+)
 from routemap.route.model import Route, RouteStop
 from routemap.route.stops import ResolvedStop, pick_candidates, resolve_stop
 from routemap.route.target import path_edges, plan_with_splits
@@ -204,6 +212,10 @@ def plan_route(
         if target_m is None:
             raise StopError("one stop makes a route only with a target length (a loop); add one")
         resolved = [resolved[0], resolved[0]]
+    minimum = None
+    if target_m is not None:
+        # [issue 16] planning cost follows the stops and the target, not the network's size
+        cg, resolved, minimum = _restrict_to_reach(cg, resolved, target_m * (1 + tolerance))
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
     metadata = {
@@ -217,10 +229,8 @@ def plan_route(
         if len(path) < 2:
             raise StopError("all stops snap to the same street node; give stops that are apart")
     else:
-        length_graph = csr_matrix(
-            (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
-        )
-        _, minimum = _layered_best(cg, cands, length_graph)
+        if minimum is None:
+            _, minimum = _layered_best(cg, cands, _length_graph(cg))
         if target_m * (1 + tolerance) < minimum:
             raise TargetLengthError(
                 f"target {_fmt_len(target_m)} is shorter than the shortest route through the stops, "
@@ -233,13 +243,43 @@ def plan_route(
     return _to_route(G, cg, path, stop_idx, resolved, target_m, profile, name, metadata)
 
 
+def _length_graph(cg: CompiledGraph) -> csr_matrix:
+    """Return ``cg``'s CSR matrix with real metres (at least MIN_COST) as weights."""
+    return csr_matrix((np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape)
+
+
+def _restrict_to_reach(
+    cg: CompiledGraph, resolved: list[ResolvedStop], longest_m: float
+) -> tuple[CompiledGraph, list[ResolvedStop], float | None]:
+    """Return (region, stops on it, shortest route length through them) for routes up to ``longest_m``.
+
+    The region is :func:`~routemap.route.compile.reach_region`. When it is the whole graph, or the
+    stops cannot be joined within ``longest_m`` inside it (the caller then reports the minimum measured
+    on the whole graph), returns ``(cg, resolved, None)``.
+    """
+    region = reach_region(cg, [s.candidates for s in resolved], longest_m)
+    if region is cg:
+        return cg, resolved, None
+    moved = [
+        dataclasses.replace(s, candidates=region.index_of(cg.node_ids[s.candidates])) for s in resolved
+    ]
+    try:
+        _, minimum = _layered_best(region, [s.candidates for s in moved], _length_graph(region))
+    except UnreachableStopError:
+        return cg, resolved, None
+    if minimum > longest_m:
+        return cg, resolved, None
+    return region, moved, minimum
+
+
 def _search(cg, resolved, nodes, target_m, tolerance, max_repeated_share, profile, weights):
     best = None
     attempts = [(False, False), (False, True)] + ([(True, True)] if profile != "shortest" else [])
     for use_shortest, thorough in attempts:
         # a quick search, then a thorough one; then without the profile, whose preferred streets may
         # all be too long for a target near the minimum
-        graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
+        # [issue 16] the shortest-profile graph is cut to the same region as cg
+        graph = same_region(compile_graph(cg.graph, "shortest"), cg) if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m)
         found = plan_with_splits(
             graph, stop_nodes, target_m, tolerance, max_repeated_share, thorough, 2 if thorough else 1
