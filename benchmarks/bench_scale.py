@@ -104,7 +104,9 @@ def write_county(path: Path, copies: int) -> None:
             off = k * ID_STEP
             for nid, lon, lat, tags in nodes:
                 writer.add_node(
-                    osmium.osm.mutable.Node(id=nid + off, location=(lon + ox_, lat + oy), tags=tags, version=1)
+                    osmium.osm.mutable.Node(
+                        id=nid + off, location=(lon + ox_, lat + oy), tags=tags, version=1
+                    )
                 )
         for k in range(copies):
             off = k * ID_STEP
@@ -124,7 +126,10 @@ def write_county(path: Path, copies: int) -> None:
                 connector += 1
                 writer.add_way(
                     osmium.osm.mutable.Way(
-                        id=connector, nodes=[a, b], tags={"highway": "footway", "name": "Connector"}, version=1
+                        id=connector,
+                        nodes=[a, b],
+                        tags={"highway": "footway", "name": "Connector"},
+                        version=1,
                     )
                 )
     tmp.replace(path)

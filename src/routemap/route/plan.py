@@ -260,9 +260,7 @@ def _restrict_to_reach(
     region = reach_region(cg, [s.candidates for s in resolved], longest_m)
     if region is cg:
         return cg, resolved, None
-    moved = [
-        dataclasses.replace(s, candidates=region.index_of(cg.node_ids[s.candidates])) for s in resolved
-    ]
+    moved = [dataclasses.replace(s, candidates=region.index_of(cg.node_ids[s.candidates])) for s in resolved]
     try:
         _, minimum = _layered_best(region, [s.candidates for s in moved], _length_graph(region))
     except UnreachableStopError:
