@@ -204,11 +204,13 @@ def _routes(path: str, copy_bbox: list, repeat: int, cache: bool) -> dict:
 
 def run_child(fn: str, *args) -> dict:
     """Run ``fn(*args)`` of this module in a fresh Python; return its result and peak RSS in GB."""
+    here = str(Path(__file__).parent)
+    # ru_maxrss is in KiB on Linux
     code = (
-        "import json, resource, sys; sys.path.insert(0, {here!r}); import bench_scale as b; "
-        "r = b.{fn}(*json.loads(sys.argv[1])); "
-        "r['peak_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6; print(json.dumps(r))"
-    ).format(here=str(Path(__file__).parent), fn=fn)
+        f"import json, resource, sys; sys.path.insert(0, {here!r}); import bench_scale as b; "
+        f"r = b.{fn}(*json.loads(sys.argv[1])); "
+        "r['peak_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9; print(json.dumps(r))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(list(args))], check=True, capture_output=True, text=True
     )
