@@ -52,6 +52,15 @@ REGION_SLACK = 1.02
 #: Absolute slack of a reach region in metres (stops snap to nodes up to this far from their point).
 REGION_MARGIN_M = 100.0
 
+#: A search for places up to L metres away stops at a cost of L times this (:func:`search_limit`). Costs
+#: per metre are the profile multipliers (0.7 to 2 on ordinary streets, 6 and 25 on trunks and
+#: motorways) times 5 on streets already used: a place whose best path costs more than 2.5 per metre runs
+#: mostly on used or shunned streets, and loses to the places within the limit anyway.
+SEARCH_COST_PER_M = 1.5
+#: Exact bounded searches (:func:`dijkstra_reaching`) widen their limit this many times, by this factor,
+#: before searching without a limit.
+WIDEN_TIMES, WIDEN_FACTOR = 2, 4.0
+
 
 @dataclass(eq=False)
 class CompiledGraph:
@@ -146,6 +155,16 @@ class CompiledGraph:
         fwd = csr_matrix((data, self.cost.indices, self.cost.indptr), shape=self.cost.shape)
         rev = csr_matrix((data[self.perm_t], self.cost_t.indices, self.cost_t.indptr), shape=self.cost.shape)
         return fwd, rev
+
+    def penalized_one(self, used: np.ndarray | None, factor: float, reverse: bool) -> csr_matrix:
+        """Return the cost matrix (``reverse``: the transposed one) of :meth:`penalized`, only that one."""
+        base = self.cost_t if reverse else self.cost
+        if used is None or not used.any():
+            return base
+        scale = np.where(used[self.eid], factor, 1.0)
+        data = base.data * (scale[self.perm_t] if reverse else scale)
+        # shares the index arrays: no copy, no re-validation of the layout
+        return base._with_data(data, copy=False)
 
 
 def compile_graph(
@@ -533,8 +552,7 @@ def shortest_tree(
         Stop the search at this cost: nodes farther away are left unreached (cost inf, no parent); the
         nodes within it get exactly the tree of the unbounded search.
     """
-    fwd, rev = cg.penalized(used, factor)
-    graph = rev if reverse else fwd
+    graph = cg.penalized_one(used, factor, reverse)
     dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True, limit=limit)
     pred = np.where(pred < 0, -1, pred).astype(np.int64)
     has = pred >= 0
@@ -550,6 +568,60 @@ def shortest_tree(
         (metres,) = tree_sums(pred, metres)
         repeat = np.zeros(len(dist))
     return Tree(int(root), reverse, dist, pred, metres, repeat)
+
+
+def search_limit(length_m: float) -> float:
+    """Return the cost at which a search for places up to ``length_m`` metres away stops."""
+    return float(length_m) * SEARCH_COST_PER_M
+
+
+def dijkstra_reaching(
+    graph: csr_matrix, source: int, targets: np.ndarray, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return scipy's ``dijkstra(graph, indices=source)`` (distances, predecessors), exact at ``targets``.
+
+    Searches up to ``limit`` first and widens it (:data:`WIDEN_TIMES` times by :data:`WIDEN_FACTOR`, then
+    without a limit) until every target is reached, so the cost follows the targets' distance, not the
+    graph's size. Nodes farther than the final limit are left unreached (inf, predecessor < 0).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    for _ in range(WIDEN_TIMES + 1):
+        dist, pred = dijkstra(graph, directed=True, indices=int(source), return_predecessors=True, limit=limit)
+        if np.isfinite(dist[targets]).all() or not np.isfinite(limit):
+            return dist, pred
+        limit *= WIDEN_FACTOR
+    return dijkstra(graph, directed=True, indices=int(source), return_predecessors=True)
+
+
+def tree_reaching(
+    cg: CompiledGraph,
+    root: int,
+    target: int,
+    reverse: bool = False,
+    used: np.ndarray | None = None,
+    factor: float = 1.0,
+) -> Tree:
+    """Return :func:`shortest_tree` from (``reverse``: towards) ``root``, searched only as far as ``target``.
+
+    The tree is exact for every node it reaches, ``target`` among them when reachable: the search starts
+    with a limit from the straight distance and widens until it gets there.
+    """
+    straight = float(np.hypot(cg.ux[target] - cg.ux[root], cg.uy[target] - cg.uy[root]))
+    limit = search_limit(straight) + REGION_MARGIN_M
+    for _ in range(WIDEN_TIMES + 1):
+        tree = shortest_tree(cg, root, reverse=reverse, used=used, factor=factor, limit=limit)
+        if np.isfinite(tree.cost[target]):
+            return tree
+        limit *= WIDEN_FACTOR
+    return shortest_tree(cg, root, reverse=reverse, used=used, factor=factor)
+
+
+def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
+    """Return the metres of the cost-optimal path from node index ``a`` to ``b`` (inf if none).
+
+    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b``.
+    """
+    return float(tree_reaching(cg, a, b).metres[b])
 
 
 def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:

@@ -10,15 +10,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import (
     MIN_COST,
+    REGION_MARGIN_M,
     CompiledGraph,
     compile_graph,
+    dijkstra_reaching,
     reach_region,
     same_region,
+    search_limit,
     shortest_tree,
 )
 from routemap.route.model import Route, RouteStop
@@ -89,7 +91,8 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
             ),
             shape=(n + 1, n + 1),
         )
-        dist, pred = dijkstra(aug, directed=True, indices=n, return_predecessors=True)
+        # [issue 16] bounded by the straight distance between the layers, widened until all are reached
+        dist, pred = dijkstra_reaching(aug, n, cands[i], _layer_limit(cg, prev, cands[i], offsets[finite]))
         preds.append(pred)
         offsets = dist[cands[i]] - MIN_COST
     if not np.isfinite(offsets).any():
@@ -104,6 +107,16 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
         chosen.append(v)
     chosen.reverse()
     return chosen, total
+
+
+def _layer_limit(cg: CompiledGraph, prev: np.ndarray, cur: np.ndarray, offsets: np.ndarray) -> float:
+    """Return a first search limit for a layer of :func:`_layered_best` (exactness does not depend on it)."""
+    if len(offsets) == 0:
+        return np.inf
+    span = np.hypot(
+        np.ptp(np.concatenate([cg.ux[prev], cg.ux[cur]])), np.ptp(np.concatenate([cg.uy[prev], cg.uy[cur]]))
+    )
+    return float(offsets.max()) + MIN_COST + search_limit(span) + REGION_MARGIN_M
 
 
 def _fit_areas(

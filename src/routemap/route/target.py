@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from routemap.route.compile import CompiledGraph, Tree, shortest_tree
+from routemap.route.compile import (
+    CompiledGraph,
+    Tree,
+    path_metres,
+    search_limit,
+    shortest_tree,
+    tree_reaching,
+)
 from routemap.route.overlap import doubled_back_m
 
 #: Cost multiplier of an edge already on the route (either direction) when planning what follows.
@@ -205,12 +212,16 @@ def plan_leg(
     """
     top_k = TOP_K * 3 if thorough else TOP_K
     used = used_count > 0
-    fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY)
+    if leg_target is None:  # [issue 16] the path to b only: a search that stops once it gets there
+        fwd_a = tree_reaching(cg, a, b, used=used, factor=USED_PENALTY)
+    else:  # [issue 16] searches stop where no place within the leg's length lies (compile.search_limit)
+        reach = search_limit(leg_target + band)
+        fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY, limit=reach)
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
         return _measure(cg, fwd_a.path(b), used_count, prior)
-    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
+    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY, limit=reach)
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
     best = _finish(cg, [a], 0.0, fwd_a, rev_b, lo, hi, used_count, leg_target, top_k, prior)[:1]
@@ -231,9 +242,10 @@ def plan_leg(
         if fwd_a.metres[w] >= hi:
             continue
         used_w = count > 0
-        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
-        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
         head_m = float(fwd_a.metres[w])
+        reach_w = search_limit(hi - head_m)  # [issue 16] bounded like fwd_a
+        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY, limit=reach_w)
+        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY, limit=reach_w)
         found = _finish(cg, head, head_m, fwd_w, rev_bw, lo, hi, used_count, leg_target, top_k, prior)
         best.extend(found[:1])
         if found and found[0].overlap_m <= good_enough:
@@ -358,7 +370,7 @@ def plan_with_splits(
     for depth in range(max_depth + 1):
         next_frontier = []
         for nodes, real in frontier:
-            base = [float(shortest_tree(cg, a).metres[b]) for a, b in zip(nodes[:-1], nodes[1:])]
+            base = [path_metres(cg, a, b) for a, b in zip(nodes[:-1], nodes[1:])]  # [issue 16] bounded
             for path, idx in plan_target(cg, nodes, base, target_m, tolerance, thorough):
                 results.append((path, [idx[i] for i in real]))
                 if _meets(cg, path, target_m, tolerance, max_repeated_share):
