@@ -7,8 +7,12 @@
 3. Length search the osmnx way: ``osmnx.k_shortest_paths`` from start to finish, looking for a path of
    15 miles +-1% (capped in time), vs ``plan_route`` for the same two stops.
 4. The whole Run Against ICE from Koreatown on the embedded corridor tiles (a larger graph).
+5. Planning cost in full searches (issue 16): on the corridor tiles, the demo route (Liberty Park ->
+   MacArthur Park -> Chinatown Central Plaza -> MDC, 15 mi) and a 15-mile route through 9 stops spread
+   across the corridor, each timed (warm median) against one full one-to-all scipy Dijkstra search on the
+   same compiled graph in the same run. Targets: demo <= 20 searches, 9 stops <= 30.
 
-Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20]``.
+Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20] [--only-searches]``.
 """
 
 from __future__ import annotations
@@ -147,18 +151,77 @@ def bench_corridor(repeat: int) -> None:
           f"repeated {route.repeated_length_m:.0f} m")  # fmt: skip
 
 
+DEMO_STOPS = [
+    (34.0617, -118.3040),
+    "MacArthur Park",
+    "Chinatown Central Plaza",
+    "Metropolitan Detention Center",
+]
+#: nine stops spread across the corridor, west to east (Koreatown, Westlake, downtown, Little Tokyo, Boyle Heights)
+NINE_STOPS = [
+    (34.0617, -118.3040),
+    (34.0700, -118.2900),
+    (34.0580, -118.2780),
+    (34.0650, -118.2650),
+    (34.0560, -118.2500),
+    (34.0700, -118.2400),
+    (34.0620, -118.2300),
+    (34.0480, -118.2350),
+    (34.0530, -118.2200),
+]
+DEMO_TARGET_SEARCHES = 20
+NINE_TARGET_SEARCHES = 30
+
+
+def full_dijkstra_s(cg, repeat: int) -> float:
+    """Return the median time of one full one-to-all scipy Dijkstra (with predecessors) on ``cg``."""
+    roots = np.random.default_rng(0).choice(cg.n, size=max(repeat, 9), replace=False)
+    times = []
+    for r in roots.tolist():
+        t0 = time.perf_counter()
+        dijkstra(cg.cost, directed=True, indices=r, return_predecessors=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_searches(repeat: int) -> None:
+    """Planning time of the demo and the 9-stop route in full one-to-all Dijkstra searches."""
+    tiles = embedded_corridor_tiles()
+    if not tiles.exists():
+        print(f"searches: skipped ({tiles} absent)")
+        return
+    G = routemap.load_network(tiles)
+    cg = compile_graph(G, "run")
+    for label, stops, goal in (
+        ("demo, 4 stops", DEMO_STOPS, DEMO_TARGET_SEARCHES),
+        ("9 stops", NINE_STOPS, NINE_TARGET_SEARCHES),
+    ):
+        routemap.plan_route(G, stops, TARGET)  # warm: compiled graph, gazetteer, neighborhoods
+        base = full_dijkstra_s(cg, repeat)
+        med, _, route = timed(lambda s=stops: routemap.plan_route(G, s, TARGET), repeat)
+        base = (base + full_dijkstra_s(cg, repeat)) / 2  # before and after, on a shared machine
+        print(f"{label}, 15 mi on the corridor ({cg.n:,} nodes): warm median {med:.3f} s = "
+              f"{med / base:.0f} full Dijkstra searches ({base * 1000:.1f} ms each; target <= {goal}); "
+              f"{route.length_mi:.3f} mi")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--k-seconds", type=float, default=20.0)
+    parser.add_argument("--only-searches", action="store_true", help="only part 5")
     args = parser.parse_args()
+    if args.only_searches:
+        bench_searches(args.repeat)
+        return
     G, source = la_graph()
     print(f"graph: {source}: {len(G):,} nodes, {G.number_of_edges():,} edges")
     bench_plan(G, args.repeat)
     bench_legs(G, args.pairs, args.repeat)
     bench_k_shortest(G, args.k_seconds, args.repeat)
     bench_corridor(args.repeat)
+    bench_searches(args.repeat)
 
 
 if __name__ == "__main__":

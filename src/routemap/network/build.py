@@ -205,7 +205,8 @@ def _segments(chunks, way_flags, ids):
     if not chunks:
         return None
     sizes = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
-    nodes = np.fromiter((n for c in chunks for n in c), dtype=np.int64, count=int(sizes.sum()))
+    # chunks are lists of ints or int64 arrays (the OSM reader's); one conversion per way, not per node
+    nodes = np.concatenate([np.asarray(c, dtype=np.int64) for c in chunks])
     widx = np.repeat(np.arange(len(chunks), dtype=np.int64), sizes)
     # osmnx drops consecutive duplicate nodes of a way before making edges
     dup = np.zeros(len(nodes), dtype=bool)
