@@ -212,3 +212,23 @@ def test_bounded_tree_is_the_unbounded_tree_within_the_limit(helsinki):
     assert np.array_equal(part.pred[inside], full.pred[inside])
     assert np.allclose(part.metres[inside], full.metres[inside])
     assert np.isinf(part.cost[~inside]).all() and (part.pred[~inside] == -1).all()
+
+
+def test_an_edge_swapped_for_another_is_compiled_again(helsinki_pbf):
+    G = routemap.load_network(helsinki_pbf, use_cache=False)
+    cg = compile_graph(G, "shortest")
+    edges = list(G.edges(keys=True))
+    u, v, k = edges[0]
+    a, b, _ = edges[-1]
+    # same node count, same number of joined pairs and edges: one gone, one new
+    G.remove_edge(u, v, k)
+    if not G.has_edge(u, v):
+        G.add_edge(b, u, length=1.0, highway="footway")
+    else:
+        G.add_edge(a, b, length=1.0, highway="footway")
+    again = compile_graph(G, "shortest")
+    assert again is not cg
+    assert compile_graph(G, "shortest") is again
+    # a parallel edge on a known pair
+    G.add_edge(a, b, length=2.0, highway="footway")
+    assert compile_graph(G, "shortest") is not again

@@ -191,24 +191,24 @@ def compile_graph(
     """
     table = profile_weights(profile, weights)
     table_sig = tuple(sorted(table.items()))
-    fingerprint = cost_fingerprint(G)
     per_graph = _CACHE.setdefault(G, {}) if _weakrefable(G) else {}
     hit = per_graph.get(table_sig)
-    if hit is not None and hit[0] == fingerprint:
+    if hit is not None and hit[0].unchanged(G):
         return hit[1]
+    snap = CostSnapshot.of(G)
     compiled = None
-    disk = compiled_cache_path(G, table_sig, fingerprint)
+    disk = compiled_cache_path(G, table_sig, snap)
     if disk is not None:
         compiled = _load_compiled(disk, G, table)
     if compiled is None:
         compiled = _compile(G, table)
         if disk is not None:
             _store_compiled(disk, compiled)
-    per_graph[table_sig] = (fingerprint, compiled)
+    per_graph[table_sig] = (snap, compiled)
     return compiled
 
 
-#: graph -> {profile table: (cost fingerprint, CompiledGraph)}; the values never refer to their graph
+#: graph -> {profile table: (CostSnapshot, CompiledGraph)}; the values never refer to their graph
 #: strongly (CompiledGraph.graph_ref is a weak reference), so a freed graph frees its compiled forms.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -221,35 +221,70 @@ def _weakrefable(G: object) -> bool:
     return True
 
 
-def cost_fingerprint(G: nx.MultiDiGraph) -> tuple:
-    """Return what decides a graph's routing costs: node and edge counts, each edge's length and highway.
+@dataclass(eq=False)
+class CostSnapshot:
+    """What decided a graph's routing costs when it was compiled: its edges' ``length`` and ``highway``.
 
-    Compared by equality (``==`` on the lists runs in C, object identity first), so a cache hit costs
-    one pass over the edge dicts and no hashing.
+    Holds the edge attribute dicts themselves (not the graph), so checking them again is one pass in C
+    over the values (``==`` on lists, object identity first) and no walk through the graph's nested dicts.
     """
-    succ = G._succ
-    pairs = list(chain.from_iterable(map(dict.values, succ.values())))
-    edges = list(chain.from_iterable(map(dict.values, pairs)))
-    lengths = list(map(dict.get, edges, repeat("length")))
-    highways = list(map(dict.get, edges, repeat("highway")))
-    return (len(succ), len(pairs), lengths, highways)
+
+    n_nodes: int
+    n_pairs: int
+    n_edges: int
+    keydicts: list[dict]
+    edges: list[dict]
+    lengths: list
+    highways: list
+
+    @classmethod
+    def of(cls, G: nx.MultiDiGraph) -> CostSnapshot:
+        """Return the snapshot of ``G`` now."""
+        succ = G._succ
+        keydicts = list(chain.from_iterable(map(dict.values, succ.values())))
+        edges = list(chain.from_iterable(map(dict.values, keydicts)))
+        return cls(
+            n_nodes=len(succ),
+            n_pairs=len(keydicts),
+            n_edges=len(edges),
+            keydicts=keydicts,
+            edges=edges,
+            lengths=list(map(dict.get, edges, repeat("length"))),
+            highways=list(map(dict.get, edges, repeat("highway"))),
+        )
+
+    def unchanged(self, G: nx.MultiDiGraph) -> bool:
+        """Return True when ``G`` still has these edges with these lengths and highway classes.
+
+        Nodes and joined node pairs are counted in ``G``; an edge removed through networkx empties its
+        key dict, and one added to a known pair grows it, so the snapshot's key dicts must still hold
+        as many edges; then every edge's ``length`` and ``highway`` are compared.
+        """
+        succ = G._succ
+        return (
+            len(succ) == self.n_nodes
+            and sum(map(len, succ.values())) == self.n_pairs
+            and sum(map(len, self.keydicts)) == self.n_edges
+            and list(map(dict.get, self.edges, repeat("length"))) == self.lengths
+            and list(map(dict.get, self.edges, repeat("highway"))) == self.highways
+        )
 
 
-def _digest(table_sig: tuple, fingerprint: tuple) -> str:
-    """Return a hex digest of a profile table and a cost fingerprint (for the on-disk cache)."""
-    n_nodes, n_pairs, lengths, highways = fingerprint
+def _digest(table_sig: tuple, snap: CostSnapshot) -> str:
+    """Return a hex digest of a profile table and a cost snapshot (for the on-disk cache)."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr((COMPILED_LAYOUT, n_nodes, n_pairs, table_sig)).encode())
-    h.update(np.asarray(lengths, dtype=float).tobytes())
-    h.update(repr(highways).encode())
+    h.update(repr((COMPILED_LAYOUT, snap.n_nodes, snap.n_pairs, snap.n_edges, table_sig)).encode())
+    h.update(np.asarray(snap.lengths, dtype=float).tobytes())
+    h.update(repr(snap.highways).encode())
     return h.hexdigest()
 
 
-def compiled_cache_path(G: nx.MultiDiGraph, table_sig: tuple, fingerprint: tuple) -> Path | None:
+def compiled_cache_path(G: nx.MultiDiGraph, table_sig: tuple, snap: CostSnapshot) -> Path | None:
     """Return the ``.npz`` file of ``G``'s compiled form next to the network cache, or None.
 
     Only a graph that carries its network cache key (set by :func:`routemap.load_network`) has one; the
-    name holds the profile table and the cost fingerprint, so an edited graph never reads stale costs.
+    name holds the profile table and a digest of the cost snapshot, so an edited graph never reads stale
+    costs.
     """
     from routemap.network.load import COMPILED_KEY_ATTR
 
@@ -258,7 +293,7 @@ def compiled_cache_path(G: nx.MultiDiGraph, table_sig: tuple, fingerprint: tuple
         return None
     from routemap import settings
 
-    return settings.cache_dir() / "networks" / f"{key}.{_digest(table_sig, fingerprint)}.compiled.npz"
+    return settings.cache_dir() / "networks" / f"{key}.{_digest(table_sig, snap)}.compiled.npz"
 
 
 _ARRAYS = ("node_ids", "lon", "lat", "ux", "uy", "length", "key", "eid", "perm_t", "row")
