@@ -105,8 +105,7 @@ _BBOX_SLACK = 2
 def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     import osmium
 
-    keys = frozenset(tag_keys())
-    node_keys = frozenset(NODE_TAGS)
+    keys = tag_keys()
     intern = sys.intern
     way_ids, offsets, refs = array("q"), array("q", [0]), array("q")
     way_tags: list[dict[str, str]] = []
@@ -131,7 +130,9 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
         for obj in fp:
             if obj.is_way():
                 # interned values: a county has millions of "residential"/"yes" that become one string each
-                tags = {t.k: intern(t.v) for t in obj.tags if t.k in keys}
+                # (one lookup per wanted key beats making an object of every tag of the way)
+                way = obj.tags
+                tags = {k: intern(v) for k in keys if (v := way.get(k)) is not None}
                 if "highway" not in tags:
                     continue
                 ts = obj.timestamp.timestamp()
@@ -159,7 +160,8 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
                 offsets.append(len(refs))
                 way_tags.append(tags)
             else:
-                found = {t.k: t.v for t in obj.tags if t.k in node_keys}
+                node = obj.tags
+                found = {k: v for k in NODE_TAGS if (v := node.get(k)) is not None}
                 if found:
                     node_tags[obj.id] = found
     except (RuntimeError, ValueError, OSError) as exc:
