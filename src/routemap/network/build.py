@@ -309,7 +309,7 @@ def _occurrence(codes: np.ndarray) -> np.ndarray:
 
 
 def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str, Any]:
-    import osmnx
+    from importlib.metadata import version
 
     from routemap import __version__
 
@@ -319,7 +319,8 @@ def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str
     return {
         "crs": "epsg:4326",
         "created_date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "created_with": f"routemap {__version__} (osmnx {osmnx.__version__})",
+        # the installed version without importing osmnx (and geopandas with it) into a bare load
+        "created_with": f"routemap {__version__} (osmnx {version('osmnx')})",
         "routemap_source": meta,
     }
 
