@@ -88,8 +88,11 @@ def simplify_segments(
                 paths.append(_build_path(succ, e, s, end_set))
 
     removed = np.zeros(n_nodes, dtype=bool)
-    interior = [n for p in paths for n in p[1:-1]]
-    removed[np.asarray(interior, dtype=np.int64)] = True
+    # the walk's structures are done: free them before the edges (most of a big build's memory) are made
+    del succ, end_set, ends
+    interior = np.fromiter((n for p in paths for n in p[1:-1]), dtype=np.int64)
+    removed[interior] = True
+    del interior
     keep_seg = ~(removed[u] | removed[v])
     edges: list[tuple[int, int, dict[str, Any]]] = [
         (a, b, {**way_attrs[k], "reversed": r, "length": d})
@@ -103,6 +106,7 @@ def simplify_segments(
     ]
     if paths:
         edges.extend(_path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs))
+    del paths
     kept = ~removed
     kept &= ~_ring_nodes(edges, is_end, n_nodes)
     if not kept.all():
