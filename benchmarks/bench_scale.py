@@ -231,7 +231,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=300)
     parser.add_argument("--county", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-load", action="store_true", help="only the bbox load and the routes")
+    parser.add_argument("--skip-load", action="store_true", help="no full load (the bbox load and the routes)")
+    parser.add_argument("--skip-routes", action="store_true", help="no routes (the loads only)")
     args = parser.parse_args()
     path = county_file(args.county or Path(f"/tmp/routemap-county-{args.copies}.osm.pbf"), args.copies)
     print(f"county: {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
@@ -259,6 +260,8 @@ def main() -> None:
           f"peak {sub['peak_gb']:.2f} GB "
           f"(target <= {BBOX_PEAK_TARGET_GB} GB); {sub['nodes']:,} nodes", flush=True)  # fmt: skip
 
+    if args.skip_routes:
+        return
     small = run_child("_routes", str(helsinki_pbf()), list(extent(helsinki_pbf())), args.repeat, False)
     big = run_child("_routes", str(path), middle, args.repeat, True)
     print(f"county graph: {big['nodes']:,} nodes, routable part {big['kept_node_share']:.1%} of them "
