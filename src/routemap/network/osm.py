@@ -160,6 +160,10 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
                 offsets.append(len(refs))
                 way_tags.append(tags)
             else:
+                if bbox is not None:
+                    loc = obj.location
+                    if not (west <= loc.x <= east and south <= loc.y <= north):
+                        continue
                 node = obj.tags
                 found = {k: v for k in NODE_TAGS if (v := node.get(k)) is not None}
                 if found:
@@ -175,6 +179,12 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     lons = (np.frombuffer(xs, dtype=np.int64)[first] / 1e7) if len(xs) else np.zeros(0)
     lats = (np.frombuffer(ys, dtype=np.int64)[first] / 1e7) if len(ys) else np.zeros(0)
     del ids, xs, ys, ids_a
+    if node_tags:
+        # only the tags of nodes on the streets read (stations, signals elsewhere are no graph nodes)
+        tagged = np.fromiter(node_tags, dtype=np.int64, count=len(node_tags))
+        on_ways = np.isin(tagged, ids_u)
+        if not on_ways.all():
+            node_tags = {k: node_tags[k] for k in tagged[on_ways].tolist()}
     if header_ts is None and newest > 0:
         header_ts = _iso(dt.datetime.fromtimestamp(newest, dt.timezone.utc))
     ways = WayArrays(way_ids, offsets, refs, way_tags)
