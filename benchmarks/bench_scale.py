@@ -231,7 +231,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=300)
     parser.add_argument("--county", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-load", action="store_true", help="no full load (the bbox load and the routes)")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="no full load (the bbox load and the routes)"
+    )
     parser.add_argument("--skip-routes", action="store_true", help="no routes (the loads only)")
     args = parser.parse_args()
     path = county_file(args.county or Path(f"/tmp/routemap-county-{args.copies}.osm.pbf"), args.copies)

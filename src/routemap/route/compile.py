@@ -621,7 +621,9 @@ def dijkstra_reaching(
     """
     targets = np.asarray(targets, dtype=np.int64)
     for _ in range(WIDEN_TIMES + 1):
-        dist, pred = dijkstra(graph, directed=True, indices=int(source), return_predecessors=True, limit=limit)
+        dist, pred = dijkstra(
+            graph, directed=True, indices=int(source), return_predecessors=True, limit=limit
+        )
         if np.isfinite(dist[targets]).all() or not np.isfinite(limit):
             return dist, pred
         limit *= WIDEN_FACTOR
