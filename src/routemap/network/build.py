@@ -205,7 +205,8 @@ def _segments(chunks, way_flags, ids):
     if not chunks:
         return None
     sizes = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
-    nodes = np.fromiter((n for c in chunks for n in c), dtype=np.int64, count=int(sizes.sum()))
+    # chunks are lists of ints or int64 arrays (the OSM reader's); one conversion per way, not per node
+    nodes = np.concatenate([np.asarray(c, dtype=np.int64) for c in chunks])
     widx = np.repeat(np.arange(len(chunks), dtype=np.int64), sizes)
     # osmnx drops consecutive duplicate nodes of a way before making edges
     dup = np.zeros(len(nodes), dtype=bool)
@@ -308,7 +309,7 @@ def _occurrence(codes: np.ndarray) -> np.ndarray:
 
 
 def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str, Any]:
-    import osmnx
+    from importlib.metadata import version
 
     from routemap import __version__
 
@@ -318,7 +319,8 @@ def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str
     return {
         "crs": "epsg:4326",
         "created_date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "created_with": f"routemap {__version__} (osmnx {osmnx.__version__})",
+        # the installed version without importing osmnx (and geopandas with it) into a bare load
+        "created_with": f"routemap {__version__} (osmnx {version('osmnx')})",
         "routemap_source": meta,
     }
 

@@ -14,6 +14,9 @@ from routemap.network import cache
 from routemap.network.build import gc_paused, graph_from_ways
 from routemap.network.filters import NETWORK_TYPES
 
+#: ``G.graph`` key holding the network cache key (read by ``routemap.route.compile``, which imports it).
+COMPILED_KEY_ATTR = "routemap_cache_key"
+
 _XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")
 _FILE_SUFFIXES = (".pbf", ".json", ".graphml", ".mbtiles", *_XML_SUFFIXES)
 
@@ -81,6 +84,7 @@ def load_network(
         G = cache.load_cached(key)
         if G is not None:
             G.graph["routemap_source"]["cache_hit"] = True
+            G.graph[COMPILED_KEY_ATTR] = key
             return G
     source_meta = {"kind": kind, "paths": [str(p) for p in paths], "sha256": hashes}
     with gc_paused(), _progress(f"building the {network_type} network of {paths[0].name}", paths):
@@ -88,6 +92,8 @@ def load_network(
     G.graph["routemap_source"]["cache_hit"] = False
     if use_cache:
         cache.store(key, G)
+        # routing finds the compiled form of this graph next to the network cache (route/compile.py)
+        G.graph[COMPILED_KEY_ATTR] = key
     return G
 
 
@@ -152,7 +158,7 @@ def _build(kind, paths, bbox, network_type, simplify, source_meta) -> nx.MultiDi
     else:
         from routemap.network.osm import read_osm_file
 
-        node_coords, ways, node_tags, meta = read_osm_file(paths[0])
+        node_coords, ways, node_tags, meta = read_osm_file(paths[0], bbox=bbox)
         source_meta.update(meta)
     return graph_from_ways(
         node_coords,

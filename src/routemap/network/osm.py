@@ -8,6 +8,9 @@ few tagged nodes.
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from array import array
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +32,26 @@ def tag_keys() -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
-def read_osm_file(path: str | Path) -> tuple[tuple, list, dict, dict[str, Any]]:
+def read_osm_file(
+    path: str | Path, bbox: tuple[float, float, float, float] | None = None
+) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     """Return ``(node_coords, ways, node_tags, meta)`` of an OSM file's ``highway`` ways.
 
     Parameters
     ----------
     path
         An ``.osm.pbf``, ``.osm`` (XML), ``.osm.bz2`` or ``.osm.gz`` file.
+    bbox
+        ``(west, south, east, north)``: keep only the nodes inside (with a hair of slack; the builder
+        applies the exact bbox) and the ways with a node inside, so memory follows the bbox.
 
     Returns
     -------
     node_coords
         ``(ids, lons, lats)`` arrays of the nodes the ways reference and the file holds.
     ways
-        ``[(way_id, node_ids, tags)]`` with the tags of :func:`tag_keys`.
+        A :class:`WayArrays`: a sequence of ``(way_id, node_ids, tags)`` with the tags of
+        :func:`tag_keys`, held as flat arrays.
     node_tags
         ``node_id -> tags`` (:data:`~routemap.network.build.NODE_TAGS`) of tagged way nodes.
     meta
@@ -57,18 +66,59 @@ def read_osm_file(path: str | Path) -> tuple[tuple, list, dict, dict[str, Any]]:
     if not path.is_file():
         raise InputFileError(f"OSM file {path} does not exist; check the path")
     with gc_paused():
-        return _read(path)
+        return _read(path, bbox)
 
 
-def _read(path: Path) -> tuple[tuple, list, dict, dict[str, Any]]:
+class WayArrays(Sequence):
+    """Ways as flat arrays: ``ways[i]`` is ``(way_id, node_ids, tags)`` with ``node_ids`` an int64 array.
+
+    Millions of node references cost 8 bytes each here, against about 40 in lists of Python ints.
+    """
+
+    def __init__(self, way_ids: array, offsets: array, refs: array, tags: list[dict[str, str]]) -> None:
+        self.way_ids = np.frombuffer(way_ids, dtype=np.int64) if len(way_ids) else np.zeros(0, np.int64)
+        self.offsets = np.frombuffer(offsets, dtype=np.int64)
+        self.refs = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64)
+        self.tags = tags
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        lo, hi = self.offsets[i], self.offsets[i + 1]
+        return int(self.way_ids[i]), self.refs[lo:hi], self.tags[i]
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray, dict[str, str]]]:
+        ids = self.way_ids.tolist()
+        bounds = self.offsets.tolist()
+        refs = self.refs
+        for i, tags in enumerate(self.tags):
+            yield ids[i], refs[bounds[i] : bounds[i + 1]], tags
+
+
+#: Slack of the reader's bbox test in 1e-7 degrees (the builder applies the exact bbox on floats).
+_BBOX_SLACK = 2
+
+
+def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     import osmium
 
     keys = tag_keys()
-    ways: list = []
+    intern = sys.intern
+    way_ids, offsets, refs = array("q"), array("q", [0]), array("q")
+    way_tags: list[dict[str, str]] = []
     node_tags: dict[int, dict[str, str]] = {}
-    ids: list[int] = []
-    xs: list[int] = []
-    ys: list[int] = []
+    ids, xs, ys = array("q"), array("q"), array("q")
+    if bbox is not None:
+        west, south, east, north = (round(v * 1e7) for v in bbox)
+        west, south, east, north = (
+            west - _BBOX_SLACK,
+            south - _BBOX_SLACK,
+            east + _BBOX_SLACK,
+            north + _BBOX_SLACK,
+        )
     newest = 0
     try:
         header_ts = _header_timestamp(path)
@@ -79,39 +129,65 @@ def _read(path: Path) -> tuple[tuple, list, dict, dict[str, Any]]:
         )
         for obj in fp:
             if obj.is_way():
-                tags = obj.tags
+                # interned values: a county has millions of "residential"/"yes" that become one string each
+                # (one lookup per wanted key beats making an object of every tag of the way)
+                way = obj.tags
+                tags = {k: intern(v) for k in keys if (v := way.get(k)) is not None}
                 if "highway" not in tags:
                     continue
-                refs = []
+                ts = obj.timestamp.timestamp()
+                if ts > newest:
+                    newest = ts
+                start = len(refs)
+                inside = bbox is None
                 for n in obj.nodes:
                     ref = n.ref
                     refs.append(ref)
                     loc = n.location
                     if loc.valid():
+                        x, y = loc.x, loc.y
+                        if bbox is not None:
+                            if not (west <= x <= east and south <= y <= north):
+                                continue
+                            inside = True
                         ids.append(ref)
-                        xs.append(loc.x)
-                        ys.append(loc.y)
-                ways.append((obj.id, refs, {k: tags[k] for k in keys if k in tags}))
-                ts = obj.timestamp.timestamp()
-                if ts > newest:
-                    newest = ts
+                        xs.append(x)
+                        ys.append(y)
+                if not inside:
+                    del refs[start:]
+                    continue
+                way_ids.append(obj.id)
+                offsets.append(len(refs))
+                way_tags.append(tags)
             else:
-                tags = obj.tags
-                found = {k: tags[k] for k in NODE_TAGS if k in tags}
+                if bbox is not None:
+                    loc = obj.location
+                    if not (west <= loc.x <= east and south <= loc.y <= north):
+                        continue
+                node = obj.tags
+                found = {k: v for k in NODE_TAGS if (v := node.get(k)) is not None}
                 if found:
                     node_tags[obj.id] = found
     except (RuntimeError, ValueError, OSError) as exc:
         raise InputFileError(
             f"{path} is not a readable OSM file ({_short(exc)}); re-download or re-export it"
         ) from exc
-    ids_a = np.asarray(ids, dtype=np.int64)
+    ids_a = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
     ids_u, first = np.unique(ids_a, return_index=True)
     # osmium stores integers of 1e-7 degree; dividing (not multiplying by 1e-7) gives the nearest
     # float to the decimal OSM coordinate, as parsing the text does
-    lons = np.asarray(xs, dtype=np.int64)[first] / 1e7
-    lats = np.asarray(ys, dtype=np.int64)[first] / 1e7
+    lons = (np.frombuffer(xs, dtype=np.int64)[first] / 1e7) if len(xs) else np.zeros(0)
+    lats = (np.frombuffer(ys, dtype=np.int64)[first] / 1e7) if len(ys) else np.zeros(0)
+    del ids, xs, ys, ids_a
+    if node_tags:
+        # only the tags of nodes on the streets read (stations, signals elsewhere are no graph nodes)
+        tagged = np.fromiter(node_tags, dtype=np.int64, count=len(node_tags))
+        on_ways = np.isin(tagged, ids_u)
+        if not on_ways.all():
+            node_tags = {k: node_tags[k] for k in tagged[on_ways].tolist()}
     if header_ts is None and newest > 0:
         header_ts = _iso(dt.datetime.fromtimestamp(newest, dt.timezone.utc))
+    ways = WayArrays(way_ids, offsets, refs, way_tags)
     return (ids_u, lons, lats), ways, node_tags, {"osm_timestamp": header_ts}
 
 

@@ -71,9 +71,10 @@ def simplify_segments(
     is_end = endpoints_mask(u, v, n_nodes)
     # first segment of each directed pair, and successors in first-insertion order (networkx's order)
     pair = u * np.int64(n_nodes) + v
-    _, first = np.unique(pair, return_index=True)
-    first.sort()
-    first_seg = dict(zip(pair[first].tolist(), first.tolist()))
+    pair_codes, pair_first = np.unique(pair, return_index=True)
+    # the first segment of each pair, looked up by binary search (a dict of millions of pairs costs GBs)
+    first_seg = (pair_codes, pair_first)
+    first = np.sort(pair_first)
     succ: dict[int, list[int]] = {}
     for a, b in zip(u[first].tolist(), v[first].tolist()):
         succ.setdefault(a, []).append(b)
@@ -87,8 +88,11 @@ def simplify_segments(
                 paths.append(_build_path(succ, e, s, end_set))
 
     removed = np.zeros(n_nodes, dtype=bool)
-    interior = [n for p in paths for n in p[1:-1]]
-    removed[np.asarray(interior, dtype=np.int64)] = True
+    # the walk's structures are done: free them before the edges (most of a big build's memory) are made
+    del succ, end_set, ends
+    interior = np.fromiter((n for p in paths for n in p[1:-1]), dtype=np.int64)
+    removed[interior] = True
+    del interior
     keep_seg = ~(removed[u] | removed[v])
     edges: list[tuple[int, int, dict[str, Any]]] = [
         (a, b, {**way_attrs[k], "reversed": r, "length": d})
@@ -102,6 +106,7 @@ def simplify_segments(
     ]
     if paths:
         edges.extend(_path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs))
+    del paths
     kept = ~removed
     kept &= ~_ring_nodes(edges, is_end, n_nodes)
     if not kept.all():
@@ -144,7 +149,8 @@ def _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
     # segment index of each consecutive pair in each path
     same = path_id[1:] == path_id[:-1]
     keys = (flat[:-1] * np.int64(n_nodes) + flat[1:])[same]
-    segs = np.fromiter((first_seg[k] for k in keys.tolist()), dtype=np.int64, count=len(keys))
+    pair_codes, pair_first = first_seg
+    segs = pair_first[np.searchsorted(pair_codes, keys)]
     seg_path = path_id[:-1][same]
     starts = np.searchsorted(seg_path, np.arange(len(paths)))
     total = np.add.reduceat(length[segs], starts)

@@ -3,15 +3,29 @@
 Routing runs on arrays, not on networkx: one CSR matrix of profile costs (metres times the profile's
 multiplier), with aligned arrays of real lengths, edge keys and undirected edge ids, and its transpose for
 "distance to a node" searches. Shortest-path trees come from :func:`scipy.sparse.csgraph.dijkstra`
-(with predecessors); sums along a tree (metres, repeated metres) are computed for all nodes at once by
-pointer jumping.
+(with predecessors, optionally bounded by ``limit``); sums along a tree (metres, repeated metres) are
+computed for the reached nodes at once by pointer jumping.
+
+Caches. A compiled graph is kept in memory per graph object (a weak reference: the compiled form never
+keeps its graph alive) and per profile table, and is valid while the graph's edge data that decides costs
+(every edge's ``length`` and ``highway``, the node and edge counts) is unchanged: a re-weighted graph is
+compiled again. A graph loaded through :func:`routemap.load_network`'s cache carries its cache key, and its
+compiled form is also stored next to the network cache as arrays (``.npz``), so a new process plans
+without compiling.
+
+Regions. :func:`reach_region` keeps the nodes a route of a given length through given stops can reach
+(an ellipse per leg around the straight stop chain), so that planning cost follows the stops and the
+target length, not the size of the network.
 """
 
 from __future__ import annotations
 
+import hashlib
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -27,13 +41,35 @@ from routemap.route.profiles import edge_multiplier, profile_weights
 #: Smallest edge cost, so that zero-length edges still cost something (keeps trees well ordered).
 MIN_COST = 0.01
 
+#: Layout of the on-disk compiled graph (part of its file name: a new layout never reads an old file).
+COMPILED_LAYOUT = 1
 
-@dataclass
+
+#: Relative slack of a reach region over the route length: straight lines in the UTM zone are shorter
+#: than great-circle edge lengths by at most the zone's scale error (0.1%); 2% more keeps rounding and
+#: snapped stops well inside.
+REGION_SLACK = 1.02
+#: Absolute slack of a reach region in metres (stops snap to nodes up to this far from their point).
+REGION_MARGIN_M = 100.0
+
+#: A search for places up to L metres away stops at a cost of L times this (:func:`search_limit`). Costs
+#: per metre are the profile multipliers (0.7 to 2 on ordinary streets, 6 and 25 on trunks and
+#: motorways) times 5 on streets already used: a place whose best path costs more than 2.5 per metre runs
+#: mostly on used or shunned streets, and loses to the places within the limit anyway.
+SEARCH_COST_PER_M = 1.5
+#: Exact bounded searches (:func:`dijkstra_reaching`) widen their limit this many times, by this factor,
+#: before searching without a limit.
+WIDEN_TIMES, WIDEN_FACTOR = 2, 4.0
+
+
+@dataclass(eq=False)
 class CompiledGraph:
     """The largest strongly connected part of a graph as CSR arrays (indices 0..n-1).
 
     Attributes
     ----------
+    graph : networkx.MultiDiGraph
+        The graph compiled (a weak reference: the compiled form does not keep it alive).
     node_ids : numpy.ndarray
         Graph node id of each index.
     lon, lat, ux, uy : numpy.ndarray
@@ -48,7 +84,7 @@ class CompiledGraph:
         Share of the graph's nodes and street length kept in the strongly connected part.
     """
 
-    graph: nx.MultiDiGraph
+    graph_ref: Callable[[], nx.MultiDiGraph | None]
     node_ids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
@@ -66,6 +102,16 @@ class CompiledGraph:
     kept_length_share: float
     weights: dict[str, float]
     cache: dict = field(default_factory=dict, repr=False)
+    #: the compiled graph this one is a region of (None: the whole strongly connected part)
+    parent: CompiledGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """Return the networkx graph this was compiled from (held weakly: it must still be alive)."""
+        G = self.graph_ref()
+        if G is None:
+            raise NetworkError("the street graph of this compiled graph was freed; compile the graph again")
+        return G
 
     @property
     def n(self) -> int:
@@ -110,14 +156,25 @@ class CompiledGraph:
         rev = csr_matrix((data[self.perm_t], self.cost_t.indices, self.cost_t.indptr), shape=self.cost.shape)
         return fwd, rev
 
+    def penalized_one(self, used: np.ndarray | None, factor: float, reverse: bool) -> csr_matrix:
+        """Return the cost matrix (``reverse``: the transposed one) of :meth:`penalized`, only that one."""
+        base = self.cost_t if reverse else self.cost
+        if used is None or not used.any():
+            return base
+        scale = np.where(used[self.eid], factor, 1.0)
+        data = base.data * (scale[self.perm_t] if reverse else scale)
+        # shares the index arrays: no copy, no re-validation of the layout
+        return base._with_data(data, copy=False)
+
 
 def compile_graph(
     G: nx.MultiDiGraph, profile: str = "run", weights: Mapping[str, float] | None = None
 ) -> CompiledGraph:
     """Return the routing arrays of ``G``'s largest strongly connected part under ``profile``.
 
-    Results are cached per graph object (and profile and weights) while the graph's node and edge counts
-    stay the same.
+    Results are cached per graph object (held weakly), profile and weights while every edge's ``length``
+    and ``highway`` stay the same; a graph that came from :func:`routemap.load_network`'s cache also
+    finds its compiled form on disk (see the module docstring).
 
     Parameters
     ----------
@@ -133,18 +190,26 @@ def compile_graph(
     CompiledGraph
     """
     table = profile_weights(profile, weights)
-    # number of nodes and of joined node pairs: cheap, and they change when streets are added or cut
-    pairs = sum(map(len, G.succ.values()))
-    sig = (G.number_of_nodes(), pairs, tuple(sorted(table.items())))
+    table_sig = tuple(sorted(table.items()))
     per_graph = _CACHE.setdefault(G, {}) if _weakrefable(G) else {}
-    hit = per_graph.get(sig)
-    if hit is not None:
-        return hit
-    compiled = _compile(G, table)
-    per_graph[sig] = compiled
+    hit = per_graph.get(table_sig)
+    if hit is not None and hit[0].unchanged(G):
+        return hit[1]
+    snap = CostSnapshot.of(G)
+    compiled = None
+    disk = compiled_cache_path(G, table_sig, snap)
+    if disk is not None:
+        compiled = _load_compiled(disk, G, table)
+    if compiled is None:
+        compiled = _compile(G, table)
+        if disk is not None:
+            _store_compiled(disk, compiled)
+    per_graph[table_sig] = (snap, compiled)
     return compiled
 
 
+#: graph -> {profile table: (CostSnapshot, CompiledGraph)}; the values never refer to their graph
+#: strongly (CompiledGraph.graph_ref is a weak reference), so a freed graph frees its compiled forms.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -154,6 +219,129 @@ def _weakrefable(G: object) -> bool:
     except TypeError:
         return False
     return True
+
+
+@dataclass(eq=False)
+class CostSnapshot:
+    """What decided a graph's routing costs when it was compiled: its edges' ``length`` and ``highway``.
+
+    Holds the edge attribute dicts themselves (not the graph), so checking them again is one pass in C
+    over the values (``==`` on lists, object identity first) and no walk through the graph's nested dicts.
+    """
+
+    n_nodes: int
+    n_pairs: int
+    n_edges: int
+    keydicts: list[dict]
+    edges: list[dict]
+    lengths: list
+    highways: list
+
+    @classmethod
+    def of(cls, G: nx.MultiDiGraph) -> CostSnapshot:
+        """Return the snapshot of ``G`` now."""
+        succ = G._succ
+        keydicts = list(chain.from_iterable(map(dict.values, succ.values())))
+        edges = list(chain.from_iterable(map(dict.values, keydicts)))
+        return cls(
+            n_nodes=len(succ),
+            n_pairs=len(keydicts),
+            n_edges=len(edges),
+            keydicts=keydicts,
+            edges=edges,
+            lengths=list(map(dict.get, edges, repeat("length"))),
+            highways=list(map(dict.get, edges, repeat("highway"))),
+        )
+
+    def unchanged(self, G: nx.MultiDiGraph) -> bool:
+        """Return True when ``G`` still has these edges with these lengths and highway classes.
+
+        Nodes and joined node pairs are counted in ``G``; an edge removed through networkx empties its
+        key dict, and one added to a known pair grows it, so the snapshot's key dicts must still hold
+        as many edges; then every edge's ``length`` and ``highway`` are compared.
+        """
+        succ = G._succ
+        return (
+            len(succ) == self.n_nodes
+            and sum(map(len, succ.values())) == self.n_pairs
+            and sum(map(len, self.keydicts)) == self.n_edges
+            and list(map(dict.get, self.edges, repeat("length"))) == self.lengths
+            and list(map(dict.get, self.edges, repeat("highway"))) == self.highways
+        )
+
+
+def _digest(table_sig: tuple, snap: CostSnapshot) -> str:
+    """Return a hex digest of a profile table and a cost snapshot (for the on-disk cache)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((COMPILED_LAYOUT, snap.n_nodes, snap.n_pairs, snap.n_edges, table_sig)).encode())
+    h.update(np.asarray(snap.lengths, dtype=float).tobytes())
+    h.update(repr(snap.highways).encode())
+    return h.hexdigest()
+
+
+def compiled_cache_path(G: nx.MultiDiGraph, table_sig: tuple, snap: CostSnapshot) -> Path | None:
+    """Return the ``.npz`` file of ``G``'s compiled form next to the network cache, or None.
+
+    Only a graph that carries its network cache key (set by :func:`routemap.load_network`) has one; the
+    name holds the profile table and a digest of the cost snapshot, so an edited graph never reads stale
+    costs.
+    """
+    from routemap.network.load import COMPILED_KEY_ATTR
+
+    key = G.graph.get(COMPILED_KEY_ATTR)
+    if not isinstance(key, str) or not key.isalnum():
+        return None
+    from routemap import settings
+
+    return settings.cache_dir() / "networks" / f"{key}.{_digest(table_sig, snap)}.compiled.npz"
+
+
+_ARRAYS = ("node_ids", "lon", "lat", "ux", "uy", "length", "key", "eid", "perm_t", "row")
+
+
+def _store_compiled(path: Path, cg: CompiledGraph) -> None:
+    """Write ``cg``'s arrays to ``path`` atomically (a failed write leaves no file)."""
+    from routemap._files import atomic_write
+
+    arrays = {name: getattr(cg, name) for name in _ARRAYS}
+    arrays.update(
+        cost_data=cg.cost.data,
+        cost_indices=cg.cost.indices,
+        cost_indptr=cg.cost.indptr,
+        cost_t_indices=cg.cost_t.indices,
+        cost_t_indptr=cg.cost_t.indptr,
+        shares=np.array([cg.kept_node_share, cg.kept_length_share]),
+        utm_crs=np.array(cg.utm_crs.to_wkt()),
+    )
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _load_compiled(path: Path, G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph | None:
+    """Return the compiled graph stored at ``path`` for ``G``, or None (missing or unreadable: recompile)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            a = {name: z[name] for name in z.files}
+        n = len(a["node_ids"])
+        cost = csr_matrix((a["cost_data"], a["cost_indices"], a["cost_indptr"]), shape=(n, n))
+        cost_t = csr_matrix(
+            (a["cost_data"][a["perm_t"]], a["cost_t_indices"], a["cost_t_indptr"]), shape=(n, n)
+        )
+        utm = pyproj.CRS.from_wkt(str(a["utm_crs"]))
+    except (OSError, ValueError, KeyError, EOFError, pyproj.exceptions.CRSError):
+        return None
+    return CompiledGraph(
+        graph_ref=weakref.ref(G),
+        **{name: a[name] for name in _ARRAYS},
+        utm_crs=utm,
+        cost=cost,
+        cost_t=cost_t,
+        kept_node_share=float(a["shares"][0]),
+        kept_length_share=float(a["shares"][1]),
+        weights=table,
+    )
 
 
 def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
@@ -220,7 +408,7 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     ux, uy = to_utm.transform(lon, lat)
     kept_len = float(raw_len[node_keep[raw_u] & node_keep[raw_v]].sum())
     return CompiledGraph(
-        graph=G,
+        graph_ref=weakref.ref(G),
         node_ids=node_ids,
         lon=lon,
         lat=lat,
@@ -238,6 +426,110 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
         kept_length_share=kept_len / total_length if total_length > 0 else 1.0,
         weights=table,
     )
+
+
+def reach_region(cg: CompiledGraph, stops: Sequence[np.ndarray | int], length_m: float) -> CompiledGraph:
+    """Return the part of ``cg`` that a route of at most ``length_m`` through ``stops`` in order can use.
+
+    A node ``p`` a route passes between stops ``i`` and ``i + 1`` makes that route at least as long as the
+    straight chain ``stop 0 -> ... -> stop i -> p -> stop i+1 -> ... -> last stop``; nodes whose shortest
+    such chain (over all legs) exceeds ``length_m`` (with :data:`REGION_SLACK` and
+    :data:`REGION_MARGIN_M`) cannot be on the route. Per leg the kept area is an ellipse with the two stops
+    as foci; a loop (first stop = last stop) keeps a disc. Searches on the region find every route the
+    whole graph offers within that length, at a cost that follows the stops and the length.
+
+    Parameters
+    ----------
+    cg : CompiledGraph
+    stops : sequence of int or numpy.ndarray
+        Per stop, in order, its node index or the indices of its candidate nodes (an area stop).
+    length_m : float
+        The longest route of interest (e.g. the target plus its tolerance).
+
+    Returns
+    -------
+    CompiledGraph
+        ``cg`` itself when the region is all of it; else the region, whose ``parent`` is ``cg`` (node
+        indices differ: translate through ``node_ids`` / :meth:`CompiledGraph.index_of`).
+    """
+    cands = [np.atleast_1d(np.asarray(c, dtype=np.int64)) for c in stops]
+    if len(cands) == 1:
+        cands = cands * 2
+    centres = np.array([[cg.ux[c].mean(), cg.uy[c].mean()] for c in cands])
+    radii = np.array(
+        [np.hypot(cg.ux[c] - x, cg.uy[c] - y).max() for c, (x, y) in zip(cands, centres)], dtype=float
+    )
+    # the straight chain between consecutive stops, each stop shrunk to its centre +- its radius
+    gaps = np.maximum(np.hypot(*np.diff(centres, axis=0).T) - radii[:-1] - radii[1:], 0.0)
+    before = np.concatenate([[0.0], np.cumsum(gaps)])
+    budget = length_m * REGION_SLACK + REGION_MARGIN_M
+    best = np.full(cg.n, np.inf)
+    for i in range(len(cands) - 1):
+        d0 = np.maximum(np.hypot(cg.ux - centres[i, 0], cg.uy - centres[i, 1]) - radii[i], 0.0)
+        d1 = np.maximum(np.hypot(cg.ux - centres[i + 1, 0], cg.uy - centres[i + 1, 1]) - radii[i + 1], 0.0)
+        np.minimum(best, before[i] + d0 + d1 + (before[-1] - before[i + 1]), out=best)
+    keep = best <= budget
+    keep[np.concatenate(cands)] = True
+    if keep.all():
+        return cg
+    return restrict(cg, keep)
+
+
+def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
+    """Return the compiled graph of the nodes flagged in ``keep`` and the edges between them.
+
+    The part need not be strongly connected: searches reach what they can (unreached nodes cost inf).
+    Undirected edge ids are renumbered; ``parent`` is ``cg``.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    new_index = np.full(cg.n, -1, np.int64)
+    new_index[keep] = np.arange(int(keep.sum()))
+    n = int(keep.sum())
+    ekeep = keep[cg.row] & keep[cg.col]
+    # rows stay sorted (new_index preserves order), so the CSR layout carries over
+    row, col = new_index[cg.row[ekeep]], new_index[cg.col[ekeep]]
+    costs = cg.cost.data[ekeep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
+    cost = csr_matrix((costs, col, indptr), shape=(n, n))
+    perm_t = np.lexsort((row, col))
+    indptr_t = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=n))])
+    cost_t = csr_matrix((costs[perm_t], row[perm_t], indptr_t), shape=(n, n))
+    _, eid = np.unique(cg.eid[ekeep], return_inverse=True)
+    return CompiledGraph(
+        graph_ref=cg.graph_ref,
+        node_ids=cg.node_ids[keep],
+        lon=cg.lon[keep],
+        lat=cg.lat[keep],
+        ux=cg.ux[keep],
+        uy=cg.uy[keep],
+        utm_crs=cg.utm_crs,
+        cost=cost,
+        cost_t=cost_t,
+        length=cg.length[ekeep],
+        key=cg.key[ekeep],
+        eid=eid.astype(np.int64),
+        perm_t=perm_t,
+        row=row,
+        kept_node_share=cg.kept_node_share,
+        kept_length_share=cg.kept_length_share,
+        weights=cg.weights,
+        parent=cg,
+    )
+
+
+def same_region(cg: CompiledGraph, like: CompiledGraph) -> CompiledGraph:
+    """Return ``cg`` (a whole compiled graph, e.g. another profile) cut to the region ``like`` covers."""
+    if like.parent is None:
+        return cg
+    regions = like.cache.setdefault("_same_region", {})
+    sig = tuple(sorted(cg.weights.items()))
+    hit = regions.get(sig)
+    if hit is None:
+        keep = np.zeros(cg.n, dtype=bool)
+        idx = cg.index_of(like.node_ids)
+        keep[idx[idx >= 0]] = True
+        hit = regions[sig] = restrict(cg, keep)
+    return hit
 
 
 @dataclass
@@ -276,6 +568,7 @@ def shortest_tree(
     reverse: bool = False,
     used: np.ndarray | None = None,
     factor: float = 1.0,
+    limit: float = np.inf,
 ) -> Tree:
     """Return the cost-optimal tree from (or, ``reverse=True``, towards) node index ``root``.
 
@@ -290,10 +583,12 @@ def shortest_tree(
         Undirected edges already used: they cost ``factor`` times more and count in ``Tree.repeat``.
     factor : float
         Cost multiplier of used edges.
+    limit : float
+        Stop the search at this cost: nodes farther away are left unreached (cost inf, no parent); the
+        nodes within it get exactly the tree of the unbounded search.
     """
-    fwd, rev = cg.penalized(used, factor)
-    graph = rev if reverse else fwd
-    dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True)
+    graph = cg.penalized_one(used, factor, reverse)
+    dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True, limit=limit)
     pred = np.where(pred < 0, -1, pred).astype(np.int64)
     has = pred >= 0
     v = np.nonzero(has)[0]
@@ -308,6 +603,62 @@ def shortest_tree(
         (metres,) = tree_sums(pred, metres)
         repeat = np.zeros(len(dist))
     return Tree(int(root), reverse, dist, pred, metres, repeat)
+
+
+def search_limit(length_m: float) -> float:
+    """Return the cost at which a search for places up to ``length_m`` metres away stops."""
+    return float(length_m) * SEARCH_COST_PER_M
+
+
+def dijkstra_reaching(
+    graph: csr_matrix, source: int, targets: np.ndarray, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return scipy's ``dijkstra(graph, indices=source)`` (distances, predecessors), exact at ``targets``.
+
+    Searches up to ``limit`` first and widens it (:data:`WIDEN_TIMES` times by :data:`WIDEN_FACTOR`, then
+    without a limit) until every target is reached, so the cost follows the targets' distance, not the
+    graph's size. Nodes farther than the final limit are left unreached (inf, predecessor < 0).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    for _ in range(WIDEN_TIMES + 1):
+        dist, pred = dijkstra(
+            graph, directed=True, indices=int(source), return_predecessors=True, limit=limit
+        )
+        if np.isfinite(dist[targets]).all() or not np.isfinite(limit):
+            return dist, pred
+        limit *= WIDEN_FACTOR
+    return dijkstra(graph, directed=True, indices=int(source), return_predecessors=True)
+
+
+def tree_reaching(
+    cg: CompiledGraph,
+    root: int,
+    target: int,
+    reverse: bool = False,
+    used: np.ndarray | None = None,
+    factor: float = 1.0,
+) -> Tree:
+    """Return :func:`shortest_tree` from (``reverse``: towards) ``root``, searched only as far as ``target``.
+
+    The tree is exact for every node it reaches, ``target`` among them when reachable: the search starts
+    with a limit from the straight distance and widens until it gets there.
+    """
+    straight = float(np.hypot(cg.ux[target] - cg.ux[root], cg.uy[target] - cg.uy[root]))
+    limit = search_limit(straight) + REGION_MARGIN_M
+    for _ in range(WIDEN_TIMES + 1):
+        tree = shortest_tree(cg, root, reverse=reverse, used=used, factor=factor, limit=limit)
+        if np.isfinite(tree.cost[target]):
+            return tree
+        limit *= WIDEN_FACTOR
+    return shortest_tree(cg, root, reverse=reverse, used=used, factor=factor)
+
+
+def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
+    """Return the metres of the cost-optimal path from node index ``a`` to ``b`` (inf if none).
+
+    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b``.
+    """
+    return float(tree_reaching(cg, a, b).metres[b])
 
 
 def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:

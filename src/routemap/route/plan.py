@@ -10,10 +10,19 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
-from routemap.route.compile import MIN_COST, CompiledGraph, compile_graph, shortest_tree
+from routemap.route.compile import (
+    MIN_COST,
+    REGION_MARGIN_M,
+    CompiledGraph,
+    compile_graph,
+    dijkstra_reaching,
+    reach_region,
+    same_region,
+    search_limit,
+    shortest_tree,
+)
 from routemap.route.model import Route, RouteStop
 from routemap.route.objective import (
     DEFAULT_OBJECTIVE,
@@ -110,7 +119,8 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
             ),
             shape=(n + 1, n + 1),
         )
-        dist, pred = dijkstra(aug, directed=True, indices=n, return_predecessors=True)
+        # [issue 16] bounded by the straight distance between the layers, widened until all are reached
+        dist, pred = dijkstra_reaching(aug, n, cands[i], _layer_limit(cg, prev, cands[i], offsets[finite]))
         preds.append(pred)
         offsets = dist[cands[i]] - MIN_COST
     if not np.isfinite(offsets).any():
@@ -125,6 +135,16 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
         chosen.append(v)
     chosen.reverse()
     return chosen, total
+
+
+def _layer_limit(cg: CompiledGraph, prev: np.ndarray, cur: np.ndarray, offsets: np.ndarray) -> float:
+    """Return a first search limit for a layer of :func:`_layered_best` (exactness does not depend on it)."""
+    if len(offsets) == 0:
+        return np.inf
+    span = np.hypot(
+        np.ptp(np.concatenate([cg.ux[prev], cg.ux[cur]])), np.ptp(np.concatenate([cg.uy[prev], cg.uy[cur]]))
+    )
+    return float(offsets.max()) + MIN_COST + search_limit(span) + REGION_MARGIN_M
 
 
 def _fit_areas(
@@ -284,11 +304,16 @@ def plan_route(
             kind = "an out-and-back" if out_and_back else "a loop"
             raise StopError(f"one stop makes a route only with a target length ({kind}); add one")
         resolved = [resolved[0], resolved[0]]
+    minimum = None
+    if target_m is not None and chosen.name != "reach":
+        # [issue 16] planning cost follows the stops and the target, not the network's size. The reach
+        # objective keeps the whole graph: its reach field is indexed by the whole graph's edges.
+        cg, resolved, minimum = _restrict_to_reach(cg, resolved, target_m * (1 + tolerance))
     cands = [s.candidates for s in resolved]
     nodes, _ = _layered_best(cg, cands, cg.cost)
     metadata: dict[str, Any] = {
-        "network_kept_share": cg.kept_length_share,
-        "network_kept_node_share": cg.kept_node_share,
+        "network_kept_share": base_cg.kept_length_share,
+        "network_kept_node_share": base_cg.kept_node_share,
         "tolerance": tolerance,
         "max_repeated_share": max_repeated_share,
     }
@@ -316,10 +341,8 @@ def plan_route(
             raise StopError("all stops snap to the same street node; give stops that are apart")
         # no straightening: without a target the route is exactly the profile's best path
     else:
-        length_graph = csr_matrix(
-            (np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape
-        )
-        _, minimum = _layered_best(cg, cands, length_graph)
+        if minimum is None:
+            _, minimum = _layered_best(cg, cands, _length_graph(cg))
         if goal_m * (1 + tolerance) < minimum:
             assert target_m is not None
             floor = 2 * minimum if out_and_back else minimum
@@ -512,7 +535,8 @@ def _search(
     for use_shortest, thorough in attempts:
         if use_shortest and profile == "shortest":
             continue
-        graph = compile_graph(cg.graph, "shortest") if use_shortest else cg
+        # [issue 16] the shortest-profile graph is cut to the same region as cg
+        graph = same_region(compile_graph(cg.graph, "shortest"), cg) if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m=target_m)
         found = plan_with_splits(
             graph, stop_nodes, target_m, tolerance=tolerance, max_repeated_share=max_repeated_share,
@@ -544,6 +568,33 @@ def _search(
         f"the best route of {_fmt_len(target_m)} found repeats {best.repeated_m / best.metres:.1%} of its "
         f"length (limit {max_repeated_share:.0%}); raise max_repeated_share, change the target or the stops"
     )
+
+
+def _length_graph(cg: CompiledGraph) -> csr_matrix:
+    """Return ``cg``'s CSR matrix with real metres (at least MIN_COST) as weights."""
+    return csr_matrix((np.maximum(cg.length, MIN_COST), cg.cost.indices, cg.cost.indptr), shape=cg.cost.shape)
+
+
+def _restrict_to_reach(
+    cg: CompiledGraph, resolved: list[ResolvedStop], longest_m: float
+) -> tuple[CompiledGraph, list[ResolvedStop], float | None]:
+    """Return (region, stops on it, shortest route length through them) for routes up to ``longest_m``.
+
+    The region is :func:`~routemap.route.compile.reach_region`. When it is the whole graph, or the
+    stops cannot be joined within ``longest_m`` inside it (the caller then reports the minimum measured
+    on the whole graph), returns ``(cg, resolved, None)``.
+    """
+    region = reach_region(cg, [s.candidates for s in resolved], longest_m)
+    if region is cg:
+        return cg, resolved, None
+    moved = [dataclasses.replace(s, candidates=region.index_of(cg.node_ids[s.candidates])) for s in resolved]
+    try:
+        _, minimum = _layered_best(region, [s.candidates for s in moved], _length_graph(region))
+    except UnreachableStopError:
+        return cg, resolved, None
+    if minimum > longest_m:
+        return cg, resolved, None
+    return region, moved, minimum
 
 
 def _translate(src: CompiledGraph, dst: CompiledGraph, idx: list[int]) -> list[int]:

@@ -46,7 +46,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from routemap.route.compile import CompiledGraph, Tree, shortest_tree
+from routemap.route.compile import (
+    CompiledGraph,
+    Tree,
+    path_metres,
+    search_limit,
+    shortest_tree,
+    tree_reaching,
+)
 from routemap.route.objective import (
     DEFAULT_OBJECTIVE,
     Candidate,
@@ -275,12 +282,16 @@ def plan_leg(
     """
     top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
     used = used_count > 0
-    fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY)
+    if leg_target is None:  # [issue 16] the path to b only: a search that stops once it gets there
+        fwd_a = tree_reaching(cg, a, b, used=used, factor=USED_PENALTY)
+    else:  # [issue 16] searches stop where no place within the leg's length lies (compile.search_limit)
+        reach = search_limit(leg_target + band)
+        fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY, limit=reach)
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
         return _measure(cg, fwd_a.path(b), used_count, prior=prior, objective=objective)
-    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY)
+    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY, limit=reach)
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
     common = dict(lo=lo, hi=hi, used_count=used_count, goal=leg_target, top_k=top_k, prior=prior)
@@ -297,12 +308,14 @@ def plan_leg(
         count = used_count.copy()
         np.add.at(count, cg.eid[path_edges(cg, head)], 1)
         used_w = count > 0
-        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY)
-        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY)
+        head_m = float(fwd_a.metres[w])
+        reach_w = search_limit(hi - head_m)  # [issue 16] bounded like fwd_a
+        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY, limit=reach_w)
+        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY, limit=reach_w)
         found = finish(
             cg,
             head,
-            float(fwd_a.metres[w]),
+            head_m,
             fwd=fwd_w,
             rev=rev_bw,
             objective=objective,
@@ -458,7 +471,7 @@ def plan_with_splits(
     for depth in range(max_depth + 1):
         next_frontier = []
         for nodes, real in frontier:
-            base = [float(shortest_tree(cg, a).metres[b]) for a, b in zip(nodes[:-1], nodes[1:])]
+            base = [path_metres(cg, a, b) for a, b in zip(nodes[:-1], nodes[1:])]  # [issue 16] bounded
             found = plan_target(
                 cg, nodes, base, target_m=target_m, tolerance=tolerance, thorough=thorough,
                 objective=objective,
