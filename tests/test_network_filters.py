@@ -6,7 +6,13 @@ import pytest
 from osmnx import _overpass
 
 from routemap.errors import NetworkError
-from routemap.network.filters import network_clauses, overpass_filter, parse_overpass_filter, way_filter
+from routemap.network.filters import (
+    OSMNX_FILTERS,
+    network_clauses,
+    overpass_filter,
+    parse_overpass_filter,
+    way_filter,
+)
 
 CASES = [
     # tags, walk, run, drive, bike, all
@@ -67,3 +73,8 @@ def test_unknown_type_and_bad_filter_are_errors():
         way_filter("swim")
     with pytest.raises(NetworkError, match="Overpass filter"):
         parse_overpass_filter('["highway"]junk')
+
+
+@pytest.mark.parametrize("network_type", ["walk", "drive", "bike", "all"])
+def test_the_copied_filters_are_the_installed_osmnx_filters(network_type):
+    assert OSMNX_FILTERS[network_type] == _overpass._get_network_filter(network_type)

@@ -26,6 +26,24 @@ NETWORK_TYPES = ("run", "walk", "drive", "bike", "all")
 #: Network types whose ways are usable both ways regardless of ``oneway`` (osmnx's rule).
 BIDIRECTIONAL_TYPES = frozenset({"run", "walk"})
 
+#: osmnx's Overpass filters (``osmnx._overpass._get_network_filter``, osmnx 2.1), copied so that reading a
+#: file never imports osmnx (and geopandas, pandas, pyproj with it: about 230 MB, half the memory of a small
+#: bbox load); tests/test_network_filters.py checks that they are still the installed osmnx's.
+OSMNX_FILTERS: dict[str, str] = {
+    "walk": (
+        '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|raceway|razed|rest_area|services"]["foot"!~"no"]["service"!~"private"]["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
+    ),
+    "drive": (
+        '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|services|steps|track"]["motor_vehicle"!~"no"]["motorcar"!~"no"]["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]'
+    ),
+    "bike": (
+        '["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|bus_guideway|construction|corridor|elevator|escalator|footway|motor|no|planned|platform|proposed|raceway|razed|rest_area|services|steps"]["bicycle"!~"no"]["service"!~"private"]'
+    ),
+    "all": (
+        '["highway"]["area"!~"yes"]["highway"!~"abandoned|construction|no|planned|platform|proposed|raceway|razed|rest_area|services"]'
+    ),
+}
+
 _CLAUSE = re.compile(r'\["(?P<key>[^"]+)"(?:(?P<op>!~|~|!=|=)"(?P<value>[^"]*)")?\]')
 
 
@@ -87,7 +105,7 @@ def parse_overpass_filter(text: str) -> tuple[Clause, ...]:
 
 @lru_cache(maxsize=16)
 def network_clauses(network_type: str) -> tuple[Clause, ...]:
-    """Return the tag clauses of ``network_type`` (derived from osmnx's filter of the same name).
+    """Return the tag clauses of ``network_type`` (from osmnx's filter of the same name, :data:`OSMNX_FILTERS`).
 
     Parameters
     ----------
@@ -100,10 +118,8 @@ def network_clauses(network_type: str) -> tuple[Clause, ...]:
     """
     if network_type not in NETWORK_TYPES:
         raise NetworkError(f"unknown network type {network_type!r}; use one of {', '.join(NETWORK_TYPES)}")
-    from osmnx import _overpass
-
     base = "walk" if network_type == "run" else network_type
-    clauses = parse_overpass_filter(_overpass._get_network_filter(base))
+    clauses = parse_overpass_filter(OSMNX_FILTERS[base])
     if network_type == "run":
         clauses = tuple(c for c in clauses if not c.key.startswith("sidewalk"))
     return clauses
