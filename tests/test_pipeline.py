@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from routemap.errors import OfflineError, StopError, TargetLengthError
 from routemap.pipeline import (
@@ -15,7 +14,6 @@ from routemap.pipeline import (
     check_target,
     network_for_stops,
     people_figures,
-    reach_bbox,
 )
 from routemap.settings import NO_CENSUS_NOTE
 
@@ -45,22 +43,6 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(Exception, match="is a file"):
         check_out_dir(f)
     assert check_out_dir(tmp_path / "new") == tmp_path / "new"
-
-
-def test_reach_bbox_holds_every_point_half_the_target_away():
-    points = [(60.168, 24.940), (60.176, 24.947)]
-    west, south, east, north = reach_bbox(points, 10_000)
-    # an independent check in UTM: points 5 km due N/S/E/W of the extreme stops lie on or inside the box
-    s = gpd.GeoSeries([Point(24.940, 60.168)], crs=4326)
-    utm = s.estimate_utm_crs()
-    for lat, lon in points:
-        p = gpd.GeoSeries([Point(lon, lat)], crs=4326).to_crs(utm).iloc[0]
-        ring = gpd.GeoSeries(
-            [Point(p.x + dx, p.y + dy) for dx, dy in ((5000, 0), (-5000, 0), (0, 5000), (0, -5000))], crs=utm
-        ).to_crs(4326)
-        for q in ring:
-            assert west - 1e-6 <= q.x <= east + 1e-6 and south - 1e-6 <= q.y <= north + 1e-6
-    assert reach_bbox(points, None) is None
 
 
 def test_offline_stop_outside_the_corridor_names_it():
@@ -93,3 +75,24 @@ def test_an_unreachable_server_is_one_fast_error():
     with pytest.raises(OfflineError, match="cannot reach the Overpass API at 127.0.0.1"):
         check_reachable("http://127.0.0.1:9/api/", "the Overpass API")  # nothing listens on port 9
     assert time.perf_counter() - t0 < 6
+
+
+def test_big_extract_is_read_only_where_the_route_can_reach(helsinki_pbf, monkeypatch):
+    """An --osm file over the size limit is loaded within bbox_for_route of the stops (issue 16)."""
+    import routemap.pipeline as pipeline
+    from routemap.network import bbox_for_route, load_network
+    from routemap.route import plan_route
+
+    stops = ["60.1680,24.9400", "60.1660,24.9510"]
+    whole = load_network(helsinki_pbf)
+    monkeypatch.setattr(pipeline, "BBOX_LOAD_MIN_BYTES", 0)  # the small test file counts as big
+    part = network_for_stops(stops, helsinki_pbf, target="1km")
+    west, south, east, north = bbox_for_route([(60.168, 24.940), (60.166, 24.951)], 1000)
+    xs = [d["x"] for _, d in part.nodes(data=True)]
+    ys = [d["y"] for _, d in part.nodes(data=True)]
+    assert len(part) < len(whole)
+    assert west <= min(xs) and max(xs) <= east and south <= min(ys) and max(ys) <= north
+    route = plan_route(part, stops, "1km")
+    assert abs(route.length_m - 1000) <= 10
+    # named stops cannot be placed before reading: the whole file is loaded
+    assert len(network_for_stops(["Rautatientori", stops[1]], helsinki_pbf, target="1km")) == len(whole)

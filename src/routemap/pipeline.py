@@ -52,7 +52,6 @@ __all__ = [
     "plan_and_write",
     "plan_on_network",
     "planner_supports",
-    "reach_bbox",
     "route_summary",
     "write_route_outputs",
 ]
@@ -63,7 +62,7 @@ log = logging.getLogger(__name__)
 ROUTE_FILES = ("route.html", "route.gpx", "route.geojson", "cues.csv", "summary.json")
 #: Online, the OSM streets are downloaded this far around the stops (room for the route's detours).
 ONLINE_MARGIN_M = 2000.0
-#: An ``--osm`` file larger than this is loaded only around the stops (see :func:`reach_bbox`): building
+#: An ``--osm`` file larger than this is loaded only around the stops (see :func:`routemap.network.bbox_for_route`): building
 #: the whole graph of a country extract takes minutes, a city's file a second (and stays cached whole).
 BBOX_LOAD_MIN_BYTES = 50_000_000
 #: Metres per degree of latitude (the bbox pads below need no more precision than this).
@@ -133,20 +132,6 @@ def _pad_bbox(points: list[tuple[float, float]], pad_m: float) -> tuple[float, f
     return (min(lons) - dlon, min(lats) - dlat, max(lons) + dlon, max(lats) + dlat)
 
 
-def reach_bbox(
-    points: list[tuple[float, float]], target_m: float | None
-) -> tuple[float, float, float, float] | None:
-    """Return the (west, south, east, north) a route of ``target_m`` through ``points`` can reach; None
-    when unknown (no target or no coordinate stops).
-
-    A route of length L through a point never goes farther than L/2 from it, so the stops' bbox padded
-    by half the target holds every route the planner may return.
-    """
-    if target_m is None or not points:
-        return None
-    return _pad_bbox(points, target_m / 2)
-
-
 def network_for_stops(
     stops: Sequence[Any],
     osm: str | Path | None = None,
@@ -159,7 +144,7 @@ def network_for_stops(
     """Return the street network to plan ``stops`` on: the one network choice of every command.
 
     With ``osm``, that source (any :func:`routemap.load_network` reads; a file over
-    :data:`BBOX_LOAD_MIN_BYTES` only around the stops, :func:`reach_bbox`). Without it, the embedded LA
+    :data:`BBOX_LOAD_MIN_BYTES` only within :func:`routemap.network.bbox_for_route` of the stops). Without it, the embedded LA
     corridor when every coordinate stop lies in it; otherwise, online, the OSM streets around the stops
     (osmnx/Overpass, cached); offline, an :class:`~routemap.errors.OfflineError` naming the stop.
     """
@@ -168,15 +153,19 @@ def network_for_stops(
     points = [p for p in map(_stop_latlon, stops) if p is not None]
     if osm is not None:
         bbox = None
-        # Issue 16 plugs in here: the bbox a route of the target length through the stops can reach.
+        # a big extract is read only where a route of the target length through the stops can reach
+        # (named stops cannot be placed before the network is read: then the whole file is loaded)
         if (
-            Path(osm).is_file()
+            target is not None
+            and Path(osm).is_file()
             and Path(osm).stat().st_size > BBOX_LOAD_MIN_BYTES
+            and points
             and len(points) == len(stops)
         ):
+            from routemap.network import bbox_for_route
             from routemap.route import parse_length
 
-            bbox = reach_bbox(points, None if target is None else parse_length(target))
+            bbox = bbox_for_route(points, parse_length(target))
         return load_network(osm, bbox=bbox, network_type=network_type)
     G = load_network(data.embedded_corridor_tiles(), network_type=network_type)
     west, south, east, north = _graph_bbox(G)
