@@ -119,6 +119,9 @@ def _print_route(route, demo, paths: dict, unit: str = settings.DEFAULT_UNIT) ->
         dev = 100 * (route.length_m - route.target_m) / route.target_m
         table.add_row("target", f"{_dist(route.target_m, unit)} (deviation {dev:+.2f}%)")
     table.add_row("repeated", f"{route.repeated_length_m:.0f} m ({100 * route.repeated_share:.1f}%)")
+    table.add_row("turns", f"{route.turns} ({route.turns_per_mile:.2f} per mile)")
+    if route.metadata.get("objective") == "reach":
+        table.add_row("planned for", f"the most {route.metadata['reach'].replace('_', '-')} residents nearby")
     word = "mile" if unit == "mi" else "km"
     for s in route.stops:
         at = "-" if s.position_m is None else f"{word} {s.position_m / UNIT_M[unit]:.2f}"
