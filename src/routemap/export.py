@@ -80,7 +80,7 @@ def route_gpx(route: Route, unit: str = "mi", attribution: str = ATTRIBUTION) ->
     gpx.copyright_license = ODBL_URL
 
     track = gpxpy.gpx.GPXTrack(name=route.name)
-    track.type = route.profile
+    track.type = route.profile  # type: ignore[assignment]  # gpxpy leaves GPXTrack.type unannotated (= None)
     segment = gpxpy.gpx.GPXTrackSegment()
     segment.points = [
         gpxpy.gpx.GPXTrackPoint(latitude=round(lat, 7), longitude=round(lon, 7))

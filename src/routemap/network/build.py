@@ -313,7 +313,7 @@ def _graph_meta(source: Mapping[str, Any] | None, network_type: str) -> dict[str
 
     from routemap import __version__
 
-    meta = {"kind": None, "paths": [], "sha256": None, "osm_timestamp": None}
+    meta: dict[str, Any] = {"kind": None, "paths": [], "sha256": None, "osm_timestamp": None}
     meta.update(source or {})
     meta["network_type"] = network_type
     return {

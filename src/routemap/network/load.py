@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -121,7 +121,7 @@ def classify_source(source: Source) -> tuple[str, list[Path]]:
                     f"{p}: only Overpass JSON files can be merged as a list; give one file otherwise"
                 )
         return "overpass-json", paths
-    text = os.fspath(source)
+    text = os.fspath(cast("str | os.PathLike", source))  # lists, tuples and None are handled above
     path = Path(text).expanduser()
     if not path.exists():
         if isinstance(source, os.PathLike) or _suffix(path) or os.sep in text or text[:1] == ".":

@@ -53,7 +53,7 @@ def graph_online(
 
     # osmnx makes walk-like networks bidirectional by their network_type name
     ox_type = "walk" if network_type in BIDIRECTIONAL_TYPES else network_type
-    options = dict(
+    options: dict[str, Any] = dict(
         network_type=ox_type,
         custom_filter=overpass_filter(network_type),
         simplify=simplify,

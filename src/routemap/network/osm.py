@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -84,7 +84,7 @@ class WayArrays(Sequence):
     def __len__(self) -> int:
         return len(self.tags)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         lo, hi = self.offsets[i], self.offsets[i + 1]
@@ -119,7 +119,7 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
             east + _BBOX_SLACK,
             north + _BBOX_SLACK,
         )
-    newest = 0
+    newest: float = 0
     try:
         header_ts = _header_timestamp(path)
         fp = (
@@ -127,7 +127,8 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
             .with_locations()
             .with_filter(osmium.filter.KeyFilter("highway", *NODE_TAGS))
         )
-        for obj in fp:
+        # the NODE | WAY entity filter: the stubs type the items as any OSM entity
+        for obj in cast("Iterable[osmium.osm.Node | osmium.osm.Way]", fp):
             if obj.is_way():
                 # interned values: a county has millions of "residential"/"yes" that become one string each
                 # (one lookup per wanted key beats making an object of every tag of the way)
@@ -140,7 +141,7 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
                     newest = ts
                 start = len(refs)
                 inside = bbox is None
-                for n in obj.nodes:
+                for n in cast("osmium.osm.Way", obj).nodes:
                     ref = n.ref
                     refs.append(ref)
                     loc = n.location
@@ -161,7 +162,7 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
                 way_tags.append(tags)
             else:
                 if bbox is not None:
-                    loc = obj.location
+                    loc = cast("osmium.osm.Node", obj).location
                     if not (west <= loc.x <= east and south <= loc.y <= north):
                         continue
                 node = obj.tags

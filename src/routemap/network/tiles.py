@@ -305,7 +305,7 @@ class _MBTiles(_TileSource):
     def _tile_of_fid(self, fid):
         mask = 2**self.zoom - 1
         if self._unpacked is not None:
-            return _FolderTiles._tile_of_fid(self, fid)  # type: ignore[arg-type]
+            return _FolderTiles._tile_of_fid(self, fid)
         # GDAL's MBTiles vector reader: fid = (feature << 2z) | (y << z) | x, y in the XYZ scheme
         return fid & mask, (fid >> self.zoom) & mask
 

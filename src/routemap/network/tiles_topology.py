@@ -37,7 +37,7 @@ _SUBCLASSES = {
     "track": ({"cycleway", "bridleway", "track"}, "track"),
     "path": ({"footway", "path", "steps", "cycleway", "bridleway", "pedestrian"}, "path"),
 }
-_SAME_CLASSES = {"service": "service", "pedestrian": "pedestrian", "busway": "busway"}
+_SAME_CLASSES: dict[str | None, str] = {"service": "service", "pedestrian": "pedestrian", "busway": "busway"}
 
 
 def highway_tag(cls: str | None, subclass: str | None = None, ramp: bool = False) -> str | None:
@@ -180,7 +180,7 @@ def join_cut_points(xy: np.ndarray, start: np.ndarray, part_attr: np.ndarray, ex
             on="pos",
             by="group",
             direction="nearest",
-            tolerance=JOIN_TOLERANCE_PX,
+            tolerance=JOIN_TOLERANCE_PX,  # type: ignore[arg-type]  # pandas-stubs omit float tolerance (float keys)
             suffixes=("", "_left"),
         ).dropna(subset=["vertex_left"])
         # one-to-one: a left cut point joins only its nearest right one

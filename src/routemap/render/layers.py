@@ -214,7 +214,7 @@ def value_colormap(values: np.ndarray) -> cm.LinearColormap:
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if vmax <= vmin:
         vmax = vmin + 1.0
-    return cm.linear.YlOrRd_09.scale(vmin, vmax)
+    return cm.linear.YlOrRd_09.scale(vmin, vmax)  # type: ignore[attr-defined]  # branca sets the names with setattr
 
 
 def fill_colors(values: np.ndarray, colormap: cm.LinearColormap, missing: str = "#bdbdbd") -> list[str]:

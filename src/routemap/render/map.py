@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.plugins import PolyLineTextPath
 from folium.utilities import JsCode
 
@@ -61,7 +61,7 @@ _ON_EACH_NEIGHBORHOOD = JsCode(
 
 
 def _as_list(routes: Route | Sequence[Route]) -> list[Route]:
-    out = [routes] if hasattr(routes, "geometry") else list(routes)
+    out = [cast("Route", routes)] if hasattr(routes, "geometry") else list(routes)
     if not out:
         raise RoutemapError("there is no route to draw; pass a Route or a list of Routes")
     return out
@@ -177,8 +177,9 @@ def render_map(
     title = title if title is not None else " / ".join(r.name for r in route_list)
 
     m = folium.Map(tiles=tiles, height=height, control_scale=True, max_zoom=19)
-    m.get_root().title = escape_html(title)
-    m.get_root().header.add_child(Element(CSS), name="routemap_css")
+    root = cast(Figure, m.get_root())  # a Map always sits in a Figure
+    root.title = escape_html(title)
+    root.header.add_child(Element(CSS), name="routemap_css")
 
     lines = [r.geometry for r in route_list]
     if neighborhoods is not None:
@@ -228,7 +229,7 @@ def render_map(
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
     if offline:
         inline_assets(m)
-        m._routemap_offline = True  # save_map checks that nothing loads from the network
+        m._routemap_offline = True  # type: ignore[attr-defined]  # own flag: save_map checks nothing loads from the network
     return m
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any, cast
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from routemap.errors import OfflineError
 
@@ -68,9 +69,10 @@ def inline_assets(m: folium.Map) -> list[str]:
     OfflineError
         When an asset is not shipped by ``folium-offline``.
     """
-    figure = m.get_root()
+    figure = cast(Figure, m.get_root())  # a Map always sits in a Figure
     texts = None
     done: list[str] = []
+    element: Any  # any element class: its asset lists are found by duck typing
     for element in _walk(figure):
         js = list(getattr(element, "default_js", []) or [])
         css = list(getattr(element, "default_css", []) or [])

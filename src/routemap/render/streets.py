@@ -87,7 +87,7 @@ CSS = """
 @cache
 def vectorgrid_js() -> str:
     """Return the vendored Leaflet.VectorGrid bundle, safe to put inside a ``<script>`` element."""
-    text = resources.files("routemap.render").joinpath("static", _VECTORGRID_JS).read_text("utf-8")
+    text = resources.files("routemap.render").joinpath("static").joinpath(_VECTORGRID_JS).read_text("utf-8")
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.I)
 
 

@@ -359,8 +359,8 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
         us[e], vs[e], ks[e] = u, v, k
         lengths[e] = float(d.get("length", 0.0))
         mults[e] = edge_multiplier(d.get("highway"), table)
-    ui = all_index.get_indexer(us)
-    vi = all_index.get_indexer(vs)
+    ui = all_index.get_indexer(pd.Index(us))
+    vi = all_index.get_indexer(pd.Index(vs))
     total_length = float(lengths.sum())
     raw_u, raw_v, raw_len = ui, vi, lengths
     keep = ui != vi

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -106,7 +106,9 @@ class Route:
         self.graph = graph
         self.nodes: list[int] = list(nodes)
         self.edges: list[tuple[int, int, int]] = (
-            [tuple(e) for e in edges] if edges is not None else self._pick_edges()
+            cast("list[tuple[int, int, int]]", [tuple(e) for e in edges])
+            if edges is not None
+            else self._pick_edges()
         )
         if len(self.edges) != len(self.nodes) - 1:
             raise RoutemapError("a route's edges must join its consecutive nodes")
@@ -145,7 +147,7 @@ class Route:
 
     def _place_stops(self) -> None:
         start = 0
-        index = {n: [] for n in self.nodes}
+        index: dict[int, list[int]] = {n: [] for n in self.nodes}
         for i, n in enumerate(self.nodes):
             index[n].append(i)
         for stop in self.stops:

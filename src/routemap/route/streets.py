@@ -121,7 +121,7 @@ def street_crossings(index: StreetIndex, text: str) -> list[str]:
 
 def close_names(text: str, names: Sequence[str], n: int = 5) -> list[str]:
     """Return up to ``n`` of ``names`` closest to ``text`` (difflib, case ignored)."""
-    by_lower = {}
+    by_lower: dict[str, str] = {}
     for name in sorted(names):
         by_lower.setdefault(name.lower(), name)
     close = difflib.get_close_matches(str(text).lower(), list(by_lower), n=n, cutoff=0.5)
