@@ -78,19 +78,29 @@ def _to_utm(cg: CompiledGraph) -> pyproj.Transformer:
     return tr
 
 
+#: A dead end nearest a stop is passed over for a through node at most this much farther (metres): about
+#: half a block, so the stop moves to the street it is on, not to the next street over.
+DEAD_END_SKIP_M = 75.0
+#: ... or at most this many times as far, for a stop that lies well away from any street.
+DEAD_END_SKIP_FACTOR = 1.5
+#: Nearest nodes looked at when passing over dead ends.
+SNAP_CANDIDATES = 12
+
+
 def nearest_node(cg: CompiledGraph, lat: float, lon: float) -> tuple[int, float]:
     """Return (node index, distance in metres) of the routable node nearest to a point.
 
-    A dead end (a node with one neighbour) is passed over for a through node at most 75 m (or half as
-    much again) farther: a route to a dead end must come back the same way.
+    A dead end (a node with one neighbour) is passed over for a through node at most
+    :data:`DEAD_END_SKIP_M` (or :data:`DEAD_END_SKIP_FACTOR` times) farther: a route to a dead end must come
+    back the same way.
     """
     tree = cg.cache.get("_kdtree")
     if tree is None:
         tree = cg.cache["_kdtree"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
     x, y = _to_utm(cg).transform(lon, lat)
-    dists, idxs = tree.query([x, y], k=min(12, cg.n))
+    dists, idxs = tree.query([x, y], k=min(SNAP_CANDIDATES, cg.n))
     dists, idxs = np.atleast_1d(dists), np.atleast_1d(idxs)
-    reach = max(dists[0] + 75.0, 1.5 * dists[0])
+    reach = max(dists[0] + DEAD_END_SKIP_M, DEAD_END_SKIP_FACTOR * dists[0])
     for d, i in zip(dists.tolist(), idxs.tolist()):
         if d > reach:
             break
