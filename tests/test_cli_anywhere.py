@@ -271,10 +271,6 @@ def test_help_shows_flags_as_flags(capsys):
 
 
 def test_out_and_back_flag(helsinki_pbf, tmp_path):
-    from routemap.pipeline import planner_supports
-
-    if not planner_supports("out_and_back"):
-        pytest.skip("plan_route(out_and_back=) comes with the engine developer's branch (issue 14)")
     out = tmp_path / "oab"
     args = [
         "route",
@@ -317,15 +313,19 @@ def test_alternatives_write_alt_folders_and_a_table(tmp_path, monkeypatch):
         assert key in best
 
 
-def test_reach_objective_is_refused_in_one_line_until_the_planner_has_it(tmp_path, capsys):
-    from routemap.pipeline import planner_supports
-
-    if planner_supports("objective"):
-        pytest.skip("this build's planner has the reach objective (issue 13)")
-    err = bad(
-        tmp_path, capsys, ["route", "--stop", "MacArthur Park", "--stop", "Chinatown", "--objective", "reach"]
-    )
-    assert "--objective" in err
+@pytest.mark.parametrize(
+    ("flags", "valid"),
+    [
+        (["--objective", "reachh"], ("cost", "reach")),
+        (
+            ["--objective", "reach", "--reach", "immigrants"],
+            ("population", "foreign_born", "limited_english"),
+        ),
+    ],
+)
+def test_unknown_objective_or_reach_is_one_line_listing_the_valid_ones(tmp_path, capsys, flags, valid):
+    err = bad(tmp_path, capsys, ["route", "--stop", "MacArthur Park", "--stop", "Chinatown", *flags])
+    assert all(v in err for v in valid)
 
 
 def test_network_info_defaults_to_the_data_route_plans_on(capsys):

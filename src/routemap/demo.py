@@ -78,12 +78,10 @@ def run_demo(
 
     Through :func:`routemap.pipeline.plan_and_write` like every command: offline (default) on the embedded
     corridor network, ``osm`` on another OSM source; ``online`` allows downloads and geocoding. The
-    route maximises the foreign-born residents within 400 m (``objective="reach"``) where the planner
-    offers that objective.
+    route maximises the foreign-born residents within 400 m (``objective="reach"``).
     """
-    from routemap.pipeline import plan_and_write, planner_supports
+    from routemap.pipeline import plan_and_write
 
-    reach = planner_supports("objective")  # the reach objective arrives with issue 13's planner
     return plan_and_write(
         DEMO_STOPS,
         out_dir,
@@ -95,8 +93,8 @@ def run_demo(
         title=DEMO_TITLE,
         html_offline=html_offline,
         unit=unit,
-        objective="reach" if reach else "cost",
-        reach="foreign_born" if reach else "population",
+        objective="reach",
+        reach="foreign_born",
         stop_names=DEMO_STOP_NAMES,
         readme=demo_readme,
     )

@@ -14,8 +14,6 @@ exactly what the CLI writes:
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import logging
 import math
@@ -51,7 +49,6 @@ __all__ = [
     "people_figures",
     "plan_and_write",
     "plan_on_network",
-    "planner_supports",
     "route_summary",
     "write_route_outputs",
 ]
@@ -215,13 +212,6 @@ def check_reachable(url: str, what: str) -> None:
 
 
 # -- planning -------------------------------------------------------------------------------------
-def planner_supports(option: str) -> bool:
-    """Return True when :func:`routemap.route.plan_route` takes keyword ``option`` in this build."""
-    from routemap.route import plan_route
-
-    return option in inspect.signature(plan_route).parameters
-
-
 def plan_on_network(
     G: nx.MultiDiGraph,
     stops: Sequence[Any],
@@ -242,11 +232,11 @@ def plan_on_network(
 
     Names the network does not hold go to ``resolver`` (default
     :func:`routemap.resolve.default_resolver` over ``neighborhoods``, online unless ``offline``). One stop
-    and a target make a loop; ``out_and_back`` the same streets back. ``objective``/``reach`` are passed
-    to the planner only when not the defaults.
+    and a target make a loop; ``out_and_back`` the same streets back. ``objective``/``reach`` as in
+    :func:`routemap.plan_route`; ``alternatives`` > 1 plans them with :func:`routemap.plan_routes`.
     """
     from routemap.resolve import default_resolver
-    from routemap.route import plan_route
+    from routemap.route import plan_route, plan_routes
 
     stops = check_stops(stops, target)
     if alternatives < 1:
@@ -259,22 +249,12 @@ def plan_on_network(
         "online": not offline,
         "neighborhoods": neighborhoods,
         "resolver": resolver or default_resolver(neighborhoods=neighborhoods, online=not offline),
+        "out_and_back": out_and_back,
+        "objective": objective,
+        "reach": reach,
     }
-    wanted = {
-        "out_and_back": (out_and_back, False, "--out-and-back"),
-        "objective": (objective, "cost", "--objective"),
-        "reach": (reach, "population", "--reach"),
-    }
-    for key, (value, default, flag) in wanted.items():
-        if value != default:
-            if not planner_supports(key):
-                raise RoutemapError(f"{flag} needs a planner with plan_route({key}=...), not in this build")
-            options[key] = value
     if alternatives == 1:
         return [plan_route(G, stops, **options)]
-    plan_routes = getattr(importlib.import_module("routemap.route"), "plan_routes", None)  # issue 13
-    if plan_routes is None:
-        raise RoutemapError("--alternatives needs routemap.route.plan_routes, not in this build")
     target_length = options.pop("target_length")
     return list(plan_routes(G, stops, target_length, k=alternatives, **options))
 
