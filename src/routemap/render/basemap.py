@@ -142,11 +142,19 @@ def utm_crs(geoms: gpd.GeoSeries) -> str:
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
+#: Routes are simplified to this many metres before the basemap's area is drawn around them.
+AREA_SIMPLIFY_M = 10.0
+
+
 def route_area(lines: Sequence[BaseGeometry], within_m: float = BASEMAP_WITHIN_M) -> gpd.GeoSeries:
     """Return the area the basemap covers: the routes buffered by ``within_m``, as a one-row EPSG:4326 series."""
     routes = gpd.GeoSeries(list(lines), crs=4326)
     utm = utm_crs(routes)
-    area = routes.to_crs(utm).union_all().buffer(float(within_m), resolution=8)
+    # each route buffered on its own, then the areas joined: buffering the union of many overlapping
+    # routes (a comparison map) took minutes; the routes' shape to within AREA_SIMPLIFY_M is plenty for an
+    # area kilometres wide
+    simple = shapely.simplify(routes.to_crs(utm).values, AREA_SIMPLIFY_M)
+    area = shapely.union_all(shapely.buffer(simple, float(within_m), quad_segs=8))
     return gpd.GeoSeries([area], crs=utm).to_crs(4326)
 
 
