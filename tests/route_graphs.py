@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
+import osmnx as ox
 
 #: Degrees per metre near the equator (latitude; longitude at latitude 0 is the same to 0.3%).
 DEG_PER_M = 1 / 111_320.0
@@ -47,4 +50,27 @@ def ring(n: int, length: float = 100.0, radius_m: float = 200.0) -> nx.MultiDiGr
         G.add_node(i, x=radius_m * math.cos(t) * DEG_PER_M, y=radius_m * math.sin(t) * DEG_PER_M)
     for i in range(n):
         add_street(G, i, (i + 1) % n, length)
+    return G
+
+
+#: Where hand-built street scenes sit (downtown LA), and metres per degree there.
+SCENE_LON0, SCENE_LAT0 = -118.25, 34.05
+SCENE_M_LAT = 1 / 111_320.0
+SCENE_M_LON = 1 / (111_320.0 * math.cos(math.radians(SCENE_LAT0)))
+
+
+def street_scene(
+    points: dict[int, tuple[float, float]], ways: list[tuple[int, int, str, str | None]]
+) -> nx.MultiDiGraph:
+    """Return a two-way graph of ``ways`` (u, v, highway, name) between ``points`` given in metres."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for n, (dx, dy) in points.items():
+        G.add_node(n, x=SCENE_LON0 + dx * SCENE_M_LON, y=SCENE_LAT0 + dy * SCENE_M_LAT)
+    for u, v, hw, name in ways:
+        for a, b in ((u, v), (v, u)):
+            d = ox.distance.great_circle(G.nodes[a]["y"], G.nodes[a]["x"], G.nodes[b]["y"], G.nodes[b]["x"])
+            attrs = {"highway": hw, "length": d, "osmid": None}
+            if name:
+                attrs["name"] = name
+            G.add_edge(a, b, **attrs)
     return G

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import networkx as nx
-import osmnx as ox
 import pytest
+from route_graphs import street_scene
 
 from routemap.route.cues import street_key
 from routemap.route.model import Route, RouteStop
@@ -27,23 +27,13 @@ def scene() -> nx.MultiDiGraph:
         5: (210, 300),  # 1st Street east
         6: (210, 450),  # footpath north end, 150 m from any street
     }
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for n, (dx, dy) in pts.items():
-        G.add_node(n, x=LON0 + dx * M_LON, y=LAT0 + dy * M_LAT)
     ways = [
         (1, 2, "residential", "Main Street"),
         (3, 4, "footway", None),
         (4, 5, "residential", "East 1st Street"),
         (5, 6, "footway", None),
     ]
-    for u, v, hw, name in ways:
-        for a, b in ((u, v), (v, u)):
-            d = ox.distance.great_circle(G.nodes[a]["y"], G.nodes[a]["x"], G.nodes[b]["y"], G.nodes[b]["x"])
-            attrs = {"highway": hw, "length": d, "osmid": None}
-            if name:
-                attrs["name"] = name
-            G.add_edge(a, b, **attrs)
-    return G
+    return street_scene(pts, ways)
 
 
 def test_sidewalk_takes_the_street_name_and_the_turn_is_right():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import networkx as nx
-import osmnx as ox
 import pytest
+from route_graphs import street_scene as scene
 
 from routemap.compare import route_row
 from routemap.route.compile import compile_graph
@@ -18,23 +18,6 @@ from routemap.settings import METERS_PER_MILE
 LON0, LAT0 = -118.25, 34.05
 M_LAT = 1 / 111_320.0
 M_LON = 1 / (111_320.0 * math.cos(math.radians(LAT0)))
-
-
-def scene(
-    points: dict[int, tuple[float, float]], ways: list[tuple[int, int, str, str | None]]
-) -> nx.MultiDiGraph:
-    """Return a two-way graph of ``ways`` (u, v, highway, name) between ``points`` given in metres."""
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for n, (dx, dy) in points.items():
-        G.add_node(n, x=LON0 + dx * M_LON, y=LAT0 + dy * M_LAT)
-    for u, v, hw, name in ways:
-        for a, b in ((u, v), (v, u)):
-            d = ox.distance.great_circle(G.nodes[a]["y"], G.nodes[a]["x"], G.nodes[b]["y"], G.nodes[b]["x"])
-            attrs = {"highway": hw, "length": d, "osmid": None}
-            if name:
-                attrs["name"] = name
-            G.add_edge(a, b, **attrs)
-    return G
 
 
 def turns_both_ways(G: nx.MultiDiGraph, nodes: list[int]) -> tuple[int, int]:
