@@ -27,14 +27,18 @@ def main() -> None:
     G = routemap.load_network(embedded_corridor_tiles(), network_type="run")
     print(f"network: {len(G)} nodes, {G.number_of_edges()} edges")
 
-    # 2. The route: ordered stops (coordinates, a named place, a neighborhood), 15 miles within 1%.
+    # 2. The route: ordered stops (coordinates, named places), 15 miles within 1%, the extra miles placed
+    #    where the most foreign-born residents live within 400 m, few turns.
     route = routemap.plan_route(
         G,
         [(34.0617, -118.3040), "MacArthur Park", "Chinatown Central Plaza", "Metropolitan Detention Center"],
         target_length="15mi",
         profile="run",
+        objective="reach",
+        reach="foreign_born",
         name="Run Against ICE",
     )
+    print(f"turns: {route.turns} ({route.turns_per_mile:.2f} per mile)")
     print(route)
     for stop in route.stops:
         print(f"  mile {stop.position_mi:5.2f}  {stop.name}")
