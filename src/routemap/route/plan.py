@@ -119,7 +119,7 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
             ),
             shape=(n + 1, n + 1),
         )
-        # [issue 16] bounded by the straight distance between the layers, widened until all are reached
+        # bounded by the straight distance between the layers, widened until all are reached
         dist, pred = dijkstra_reaching(aug, n, cands[i], _layer_limit(cg, prev, cands[i], offsets[finite]))
         preds.append(pred)
         offsets = dist[cands[i]] - MIN_COST
@@ -306,7 +306,7 @@ def plan_route(
         resolved = [resolved[0], resolved[0]]
     minimum = None
     if target_m is not None and chosen.name != "reach":
-        # [issue 16] planning cost follows the stops and the target, not the network's size. The reach
+        # planning cost follows the stops and the target, not the network's size. The reach
         # objective keeps the whole graph: its reach field is indexed by the whole graph's edges.
         cg, resolved, minimum = _restrict_to_reach(cg, resolved, target_m * (1 + tolerance))
     cands = [s.candidates for s in resolved]
@@ -535,7 +535,7 @@ def _search(
     for use_shortest, thorough in attempts:
         if use_shortest and profile == "shortest":
             continue
-        # [issue 16] the shortest-profile graph is cut to the same region as cg
+        # the shortest-profile graph is cut to the same region as cg
         graph = same_region(compile_graph(cg.graph, "shortest"), cg) if use_shortest else cg
         stop_nodes = _fit_areas(graph, resolved, _translate(cg, graph, nodes), target_m=target_m)
         found = plan_with_splits(

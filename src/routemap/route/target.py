@@ -282,9 +282,9 @@ def plan_leg(
     """
     top_k = TOP_K * THOROUGH_TOP_K_FACTOR if thorough else TOP_K
     used = used_count > 0
-    if leg_target is None:  # [issue 16] the path to b only: a search that stops once it gets there
+    if leg_target is None:  # the path to b only: a search that stops once it gets there
         fwd_a = tree_reaching(cg, a, b, used=used, factor=USED_PENALTY)
-    else:  # [issue 16] searches stop where no place within the leg's length lies (compile.search_limit)
+    else:  # searches stop where no place within the leg's length lies (compile.search_limit)
         reach = search_limit(leg_target + band)
         fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY, limit=reach)
     if leg_target is None:
@@ -309,7 +309,7 @@ def plan_leg(
         np.add.at(count, cg.eid[path_edges(cg, head)], 1)
         used_w = count > 0
         head_m = float(fwd_a.metres[w])
-        reach_w = search_limit(hi - head_m)  # [issue 16] bounded like fwd_a
+        reach_w = search_limit(hi - head_m)  # bounded like fwd_a
         fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY, limit=reach_w)
         rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY, limit=reach_w)
         found = finish(
@@ -471,7 +471,7 @@ def plan_with_splits(
     for depth in range(max_depth + 1):
         next_frontier = []
         for nodes, real in frontier:
-            base = [path_metres(cg, a, b) for a, b in zip(nodes[:-1], nodes[1:])]  # [issue 16] bounded
+            base = [path_metres(cg, a, b) for a, b in zip(nodes[:-1], nodes[1:])]  # bounded
             found = plan_target(
                 cg, nodes, base, target_m=target_m, tolerance=tolerance, thorough=thorough,
                 objective=objective,
