@@ -76,7 +76,8 @@ def la_compiled(request):
     else:
         shared = request.getfixturevalue("shared_la")
         G = routemap.load_network(sorted((shared / "osm").glob("overpass_*.json")))
-    return compile_graph(G, "run")
+    # a compiled graph holds its graph weakly: the fixture keeps G alive while the tests run
+    yield compile_graph(G, "run")
 
 
 def test_spellings_of_one_intersection_agree(la_compiled):
@@ -179,7 +180,8 @@ def test_a_resolvers_unknown_name_gets_the_networks_suggestions(la_compiled):
 
 @pytest.fixture(scope="module")
 def helsinki_compiled(helsinki_pbf):
-    return compile_graph(routemap.load_network(helsinki_pbf), "run")
+    G = routemap.load_network(helsinki_pbf)
+    yield compile_graph(G, "run")  # G stays alive while the tests use its compiled form
 
 
 def test_la_gazetteer_and_neighborhoods_do_not_apply_in_helsinki(helsinki_compiled):
