@@ -50,6 +50,8 @@ class DefaultResolver:
     online: bool = False
     places: Any = None
     _extents: dict[str, BBox | None] = field(default_factory=dict, repr=False)
+    _layer: Any = field(default=None, repr=False)
+    _memo: dict[tuple, Stop | UnknownPlaceError] = field(default_factory=dict, repr=False)
 
     def __call__(self, name: str, bbox: BBox) -> Stop:
         """Return the stop ``name`` means on a network covering ``bbox``.
@@ -61,6 +63,24 @@ class DefaultResolver:
         OfflineError
             The geocoder cannot be reached (one line, within :data:`routemap.settings.REQUESTS_TIMEOUT_S`).
         """
+        # the local layers' answer depends only on the name and which layers cover the network
+        memo_key = (name, self._covers("neighborhoods", bbox), self._covers("places", bbox))
+        hit = self._memo.get(memo_key)
+        if isinstance(hit, UnknownPlaceError):
+            raise UnknownPlaceError(str(hit), list(hit.suggestions))
+        if hit is not None:
+            return hit
+        try:
+            found = self._resolve(name, bbox)
+        except UnknownPlaceError as exc:
+            if not self.online:
+                self._memo[memo_key] = exc
+            raise
+        if found.kind != "place" or not self.online:
+            self._memo[memo_key] = found
+        return found
+
+    def _resolve(self, name: str, bbox: BBox) -> Stop:
         suggestions: list[str] = []
         area = self._neighborhood(name, bbox, suggestions)
         if area is not None and _same(area[0], name):
@@ -102,8 +122,17 @@ class DefaultResolver:
             from routemap.demographics import load_neighborhoods
         except ImportError:
             return None
-        west, south, east, north = load_neighborhoods(self.neighborhoods).total_bounds
+        west, south, east, north = self._hoods().total_bounds
         return float(west), float(south), float(east), float(north)
+
+    def _hoods(self) -> Any:
+        """Return the neighborhood layer in EPSG:4326, read once per resolver."""
+        if self._layer is None:
+            from routemap.demographics import load_neighborhoods
+
+            layer = load_neighborhoods(self.neighborhoods)
+            self._layer = layer.to_crs(4326) if layer.crs is not None else layer
+        return self._layer
 
     def _places(self) -> Any:
         from routemap.places import load_places
@@ -128,7 +157,7 @@ class DefaultResolver:
         from routemap.demographics import find_neighborhood
 
         try:
-            return find_neighborhood(name, layer=self.neighborhoods)
+            return find_neighborhood(name, layer=self._hoods())
         except UnknownPlaceError as exc:
             suggestions.extend(exc.suggestions)
             return None

@@ -104,6 +104,16 @@ class CompiledGraph:
     cache: dict = field(default_factory=dict, repr=False)
     #: the compiled graph this one is a region of (None: the whole strongly connected part)
     parent: CompiledGraph | None = field(default=None, repr=False)
+    #: of a region: the position of each CSR entry in the whole compiled graph's (``root``'s) arrays
+    root_pos: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> CompiledGraph:
+        """Return the whole compiled graph this is a region of (itself when it is not a region)."""
+        cg = self
+        while cg.parent is not None:
+            cg = cg.parent
+        return cg
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -514,6 +524,7 @@ def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
         kept_length_share=cg.kept_length_share,
         weights=cg.weights,
         parent=cg,
+        root_pos=cg.root_pos[ekeep] if cg.root_pos is not None else np.flatnonzero(ekeep),
     )
 
 

@@ -31,7 +31,7 @@ from scipy.sparse import csr_matrix
 
 from routemap.errors import RoutemapError
 from routemap.route.compile import MIN_COST, CompiledGraph
-from routemap.route.overlap import doubled_back_m
+from routemap.route.overlap import Samples, doubled_back_m
 
 #: Metres run twice are compared to the nearest 10 m: below that the doubled-back measure (10 m samples)
 #: cannot tell two routes apart, and a shorter-by-a-sample route should not beat a cheaper one.
@@ -280,14 +280,32 @@ def path_edges(cg: CompiledGraph, path: list[int]) -> np.ndarray:
     return cg.edge_pos(p[:-1], p[1:])
 
 
+#: Sampled priors kept per compiled graph (the candidates of one leg share their prior).
+PRIOR_SAMPLES_KEPT = 4
+
+
 def path_doubled_m(cg: CompiledGraph, path: list[int], prior: list[int] | None = None) -> float:
-    """Return the metres of ``path`` that run alongside itself or ``prior`` (the route before it)."""
-    nodes = np.asarray((list(prior[:-1]) if prior else []) + list(path), np.int64)
-    from_m = 0.0
-    if prior and len(prior) > 1:
+    """Return the metres of ``path`` that run alongside itself or ``prior`` (the route before it).
+
+    The prior's samples and their KD-tree are kept on ``cg`` for the next candidate with the same prior.
+    """
+    if not prior or len(prior) < 2:
+        nodes = np.asarray(path, np.int64)
+        return doubled_back_m(cg.ux[nodes], cg.uy[nodes])
+    memo: dict = cg.cache.setdefault("_prior_samples", {})
+    key = (len(prior), prior[0], prior[-1], hash(tuple(prior)))
+    line = memo.get(key)
+    if line is None:
         p = np.asarray(prior, np.int64)
-        from_m = float(np.hypot(np.diff(cg.ux[p]), np.diff(cg.uy[p])).sum())
-    return doubled_back_m(cg.ux[nodes], cg.uy[nodes], from_m=from_m)
+        line = Samples.of(cg.ux[p], cg.uy[p])
+        if line is None:  # the prior has no length: the path alone
+            nodes = np.asarray(path, np.int64)
+            return doubled_back_m(cg.ux[nodes], cg.uy[nodes])
+        if len(memo) >= PRIOR_SAMPLES_KEPT:
+            memo.pop(next(iter(memo)))
+        memo[key] = line
+    nodes = np.asarray(path, np.int64)
+    return line.doubled_after(cg.ux[nodes], cg.uy[nodes])
 
 
 def measure(

@@ -48,32 +48,108 @@ def doubled_back_m(
         route (so that a curve is not its own neighbour); and the smallest |cos| of the angle between the
         two directions (0.7: within about 45 degrees of parallel or opposite).
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if len(x) < 2:
+    line = Samples.of(x, y, spacing_m)
+    if line is None or line.total_m <= gap_m:
         return 0.0
-    seg = np.hypot(np.diff(x), np.diff(y))
-    keep = np.concatenate([[True], seg > 1e-9])
-    x, y = x[keep], y[keep]
-    seg = np.hypot(np.diff(x), np.diff(y))
-    if len(seg) == 0:
-        return 0.0
-    d = np.concatenate([[0.0], np.cumsum(seg)])
-    if d[-1] <= gap_m:
-        return 0.0
-    s = np.arange(spacing_m / 2, d[-1], spacing_m)
-    sx = np.interp(s, d, x)
-    sy = np.interp(s, d, y)
-    k = np.clip(np.searchsorted(d, s, side="right") - 1, 0, len(seg) - 1)
-    ux = np.diff(x)[k] / seg[k]
-    uy = np.diff(y)[k] / seg[k]
-    pairs = cKDTree(np.column_stack([sx, sy])).query_pairs(radius_m, output_type="ndarray")
-    if len(pairs) == 0:
-        return 0.0
-    i, j = pairs[:, 0], pairs[:, 1]
-    swap = s[i] > s[j]
-    i, j = np.where(swap, j, i), np.where(swap, i, j)
-    along = np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos
-    late = (s[j] - s[i] > gap_m) & (s[j] > from_m)
-    flagged = np.unique(j[along & late])
-    return float(len(flagged) * spacing_m)
+    return line.doubled_m(from_m=from_m, radius_m=radius_m, gap_m=gap_m, min_cos=min_cos)
+
+
+class Samples:
+    """A polyline sampled every ``spacing_m``: positions ``s`` along it, points, unit directions.
+
+    :meth:`doubled_m` measures doubling back; :meth:`doubled_after` measures a line drawn after an
+    earlier one (the route so far), reusing the earlier line's samples and their KD-tree: what the
+    planner does for the many candidate legs that follow the same route.
+    """
+
+    def __init__(self, s: np.ndarray, sx: np.ndarray, sy: np.ndarray, ux: np.ndarray, uy: np.ndarray,
+                 total_m: float, spacing_m: float) -> None:  # fmt: skip
+        self.s, self.sx, self.sy, self.ux, self.uy = s, sx, sy, ux, uy
+        self.total_m = total_m
+        self.spacing_m = spacing_m
+        self._tree: cKDTree | None = None
+
+    @property
+    def tree(self) -> cKDTree:
+        """Return the KD-tree of the sample points (built once)."""
+        if self._tree is None:
+            self._tree = cKDTree(np.column_stack([self.sx, self.sy]))
+        return self._tree
+
+    @classmethod
+    def of(
+        cls, x: np.ndarray, y: np.ndarray, spacing_m: float = SPACING_M, offset_m: float = 0.0
+    ) -> Samples | None:
+        """Return the samples of the polyline (None without length); ``offset_m``: the line starts this
+        far along a longer line (samples stay on that line's grid of ``spacing_m / 2 + k * spacing_m``)."""
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        if len(x) < 2:
+            return None
+        seg = np.hypot(np.diff(x), np.diff(y))
+        keep = np.concatenate([[True], seg > 1e-9])
+        x, y = x[keep], y[keep]
+        seg = np.hypot(np.diff(x), np.diff(y))
+        if len(seg) == 0:
+            return None
+        d = np.concatenate([[0.0], np.cumsum(seg)]) + offset_m
+        first = spacing_m / 2 + np.ceil(max(offset_m - spacing_m / 2, 0.0) / spacing_m) * spacing_m
+        # a sample exactly at the join belongs to the earlier line (whose samples run to its end, <)
+        s = np.arange(first, d[-1], spacing_m)
+        if offset_m > 0:
+            s = s[s >= offset_m]
+        sx = np.interp(s, d, x)
+        sy = np.interp(s, d, y)
+        k = np.clip(np.searchsorted(d, s, side="right") - 1, 0, len(seg) - 1)
+        ux = np.diff(x)[k] / seg[k]
+        uy = np.diff(y)[k] / seg[k]
+        return cls(s, sx, sy, ux, uy, float(d[-1]), spacing_m)
+
+    def doubled_m(self, *, from_m: float, radius_m: float, gap_m: float, min_cos: float) -> float:
+        """Return the metres of this line beyond ``from_m`` that run alongside an earlier part of it."""
+        s, ux, uy = self.s, self.ux, self.uy
+        pairs = self.tree.query_pairs(radius_m, output_type="ndarray")
+        if len(pairs) == 0:
+            return 0.0
+        i, j = pairs[:, 0], pairs[:, 1]
+        swap = s[i] > s[j]
+        i, j = np.where(swap, j, i), np.where(swap, i, j)
+        along = np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos
+        late = (s[j] - s[i] > gap_m) & (s[j] > from_m)
+        return float(len(np.unique(j[along & late])) * self.spacing_m)
+
+    def doubled_after(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        spacing_m: float = SPACING_M,
+        radius_m: float = RADIUS_M,
+        gap_m: float = GAP_M,
+        min_cos: float = MIN_COS,
+    ) -> float:
+        """Return :func:`doubled_back_m` of this line followed by the polyline ``x, y`` (which starts at
+        this line's end), counting only the new line's samples, as ``from_m`` = this line's length.
+        """
+        new = Samples.of(x, y, spacing_m, offset_m=self.total_m)
+        if new is None or new.total_m <= gap_m or len(new.s) == 0:
+            return 0.0
+        flagged = np.zeros(len(new.s), bool)
+        pairs = new.tree.query_pairs(radius_m, output_type="ndarray")
+        if len(pairs):
+            i, j = pairs[:, 0], pairs[:, 1]
+            swap = new.s[i] > new.s[j]
+            i, j = np.where(swap, j, i), np.where(swap, i, j)
+            ok = (np.abs(new.ux[i] * new.ux[j] + new.uy[i] * new.uy[j]) >= min_cos) & (
+                new.s[j] - new.s[i] > gap_m
+            )
+            flagged[j[ok]] = True
+        if len(self.s):
+            near = self.tree.sparse_distance_matrix(new.tree, radius_m, output_type="ndarray")
+            i, j = near["i"].astype(np.int64), near["j"].astype(np.int64)
+            ok = (np.abs(self.ux[i] * new.ux[j] + self.uy[i] * new.uy[j]) >= min_cos) & (
+                new.s[j] - self.s[i] > gap_m
+            )
+            flagged[j[ok]] = True
+        flagged &= new.s > self.total_m  # a sample on the join belongs to the line before
+        return float(flagged.sum() * spacing_m)

@@ -425,7 +425,10 @@ def _out_from(
 
 
 #: Cache entries of a compiled graph that do not depend on its costs (a re-costed copy shares them).
-_COST_FREE_CACHE = ("_turn_graph", "_kdtree_through", "_through", "_index", "_pairkeys")
+_COST_FREE_CACHE = (
+    "_turn_graph", "_turn_attrs", "_turn_attrs_root", "_kdtree_through", "_kdtree_nodes", "_through",
+    "_index", "_pairkeys",
+)  # fmt: skip
 
 
 def _with_avoided(cg: CompiledGraph, pairs: Collection[tuple[int, int]], factor: float) -> CompiledGraph:

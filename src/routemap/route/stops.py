@@ -341,17 +341,31 @@ def _stop_object(cg: CompiledGraph, value: Stop, max_snap_m: float) -> ResolvedS
 
 
 def _lazy_default_resolver(*, neighborhoods: Any, online: bool) -> Resolver:
-    """Return a resolver that builds the default one on its first call (most stops never need it)."""
+    """Return a resolver that builds the default one on its first call (most stops never need it).
+
+    With the embedded layers (``neighborhoods`` None) the built resolver is shared between calls, so
+    the layers are read and indexed once per process, not once per route.
+    """
     built: list[Resolver] = []
 
     def resolver(name: str, bbox: tuple[float, float, float, float]) -> Stop:
         if not built:
             from routemap.resolve import default_resolver  # above route/: imported only when used
 
-            built.append(default_resolver(neighborhoods=neighborhoods, online=online))
+            if neighborhoods is None:
+                shared = _SHARED_RESOLVERS.get(online)
+                if shared is None:
+                    shared = _SHARED_RESOLVERS[online] = default_resolver(online=online)
+                built.append(shared)
+            else:
+                built.append(default_resolver(neighborhoods=neighborhoods, online=online))
         return built[0](name, bbox)
 
     return resolver
+
+
+#: The default resolver on the embedded layers, per ``online`` (see :func:`_lazy_default_resolver`).
+_SHARED_RESOLVERS: dict[bool, Resolver] = {}
 
 
 def _named_stop(cg: CompiledGraph, text: str, max_snap_m: float, resolver: Resolver) -> ResolvedStop:

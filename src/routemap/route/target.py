@@ -375,6 +375,7 @@ def plan_target(
     extra = max(target_m - sum(base_m), 0.0)
     band = tolerance * target_m / 2
     results: list[tuple[Candidate, list[int]]] = []
+    floor_m: float | None = None
     for share in placements(base_m):
         got = plan_legs(
             cg, stops, base_m, extras=extra * share, target_m=target_m, band=band, thorough=thorough,
@@ -384,6 +385,10 @@ def plan_target(
             results.append(got)
             if got[0].overlap_m <= GOOD_OVERLAP_SHARE * target_m:
                 break  # (almost) nothing run twice: no other placement can do much better
+            if floor_m is None:
+                floor_m = measure(cg, seed_route(cg, stops)[0]).overlap_m
+            if got[0].overlap_m <= floor_m:
+                break  # no more than the stops' own shortest route runs twice: the stops ask for it
     results.sort(key=lambda r: objective.key(r[0], target_m))
     return results
 
@@ -706,7 +711,7 @@ def seed_route(cg: CompiledGraph, stops: list[int]) -> tuple[list[int], list[int
     pins = [0]
     for b in stops[1:]:
         if b != path[-1]:
-            tree = shortest_tree(cg, path[-1], used=used, factor=LOOP_PENALTY)
+            tree = tree_reaching(cg, path[-1], b, used=used, factor=LOOP_PENALTY)
             leg = tree.path(b)
             used[cg.eid[path_edges(cg, leg)]] = True
             path.extend(leg[1:])

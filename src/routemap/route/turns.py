@@ -85,39 +85,98 @@ def _turn_flags(
     return (delta > BEND_DEG) | (renamed & (delta > STRAIGHT_DEG))
 
 
+def turn_attrs(cg: CompiledGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return per CSR entry of ``cg``: the street-name id, and the bearings (degrees) leaving its tail
+    and entering its head (cached; they depend on geometry and names only).
+
+    They are read from the graph once per edge of the whole compiled graph (``cg.root``), and only for
+    the edges asked for: a region planned on (:func:`routemap.route.compile.reach_region`) reads its
+    own edges, and the next region reuses what the last one read.
+    """
+    hit = cg.cache.get("_turn_attrs")
+    if hit is not None:
+        return hit
+    root = cg.root
+    pos = cg.root_pos if cg.root_pos is not None else np.arange(len(cg.length))
+    store = root.cache.get("_turn_attrs_root")
+    if store is None:
+        m = len(root.length)
+        store = root.cache["_turn_attrs_root"] = {
+            "done": np.zeros(m, bool),
+            "name_id": np.full(m, -1, np.int64),
+            "b_in": np.zeros(m),
+            "b_out": np.zeros(m),
+            "names": {},
+            "coslat": math.cos(math.radians(float(np.mean(root.lat)))),
+        }
+    todo = np.unique(pos[~store["done"][pos]])
+    if len(todo):
+        _read_turn_attrs(root, todo, store)
+    hit = cg.cache["_turn_attrs"] = (store["name_id"][pos], store["b_in"][pos], store["b_out"][pos])
+    return hit
+
+
+def _read_turn_attrs(root: CompiledGraph, todo: np.ndarray, store: dict) -> None:
+    """Fill ``store``'s name ids and bearings of the root's CSR entries ``todo`` from the graph."""
+    import shapely
+
+    succ = root.graph._succ
+    ids = root.node_ids
+    datas = [
+        succ[u][v][k]
+        for u, v, k in zip(ids[root.row[todo]].tolist(), ids[root.col[todo]].tolist(), root.key[todo].tolist())
+    ]
+    names: dict[str, int] = store["names"]
+    keys: dict[object, int] = {}
+    name_id = np.full(len(todo), -1, np.int64)
+    for e, d in enumerate(datas):
+        name = d.get("name")
+        if isinstance(name, list):
+            name = name[0] if name else None
+        if isinstance(name, str) and name:
+            nid = keys.get(name)
+            if nid is None:
+                nid = keys[name] = names.setdefault(street_key(name), len(names))
+            name_id[e] = nid
+    # first two and last two points of each edge, tail to head: the geometry's, else the end nodes'
+    ux, uy = root.lon[root.row[todo]], root.lat[root.row[todo]]
+    vx, vy = root.lon[root.col[todo]], root.lat[root.col[todo]]
+    p0 = np.column_stack([ux, uy])
+    p1 = np.column_stack([vx, vy])
+    q0, q1 = p0.copy(), p1.copy()  # the last segment: second-last point, last point
+    geoms = [d.get("geometry") for d in datas]
+    has = np.fromiter((g is not None for g in geoms), dtype=bool, count=len(geoms))
+    if has.any():
+        coords, index = shapely.get_coordinates(
+            np.array([g for g in geoms if g is not None], dtype=object), return_index=True
+        )
+        counts = np.bincount(index, minlength=int(has.sum()))
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        last = first + counts - 1
+        a0, a1, b0, b1 = coords[first], coords[first + 1], coords[last - 1], coords[last]
+        # a geometry drawn head to tail is read backwards (as the cue sheet and the map do)
+        at = np.flatnonzero(has)
+        tail = p0[at]
+        flip = ((a0 - tail) ** 2).sum(axis=1) > ((b1 - tail) ** 2).sum(axis=1)
+        p0[at] = np.where(flip[:, None], b1, a0)
+        p1[at] = np.where(flip[:, None], b0, a1)
+        q0[at] = np.where(flip[:, None], a1, b0)
+        q1[at] = np.where(flip[:, None], a0, b1)
+    coslat = store["coslat"]
+    store["b_out"][todo] = np.degrees(np.arctan2((p1[:, 0] - p0[:, 0]) * coslat, p1[:, 1] - p0[:, 1]))
+    store["b_in"][todo] = np.degrees(np.arctan2((q1[:, 0] - q0[:, 0]) * coslat, q1[:, 1] - q0[:, 1]))
+    store["name_id"][todo] = name_id
+    store["done"][todo] = True
+
+
 def turn_graph(cg: CompiledGraph) -> TurnGraph:
     """Return the edge graph of ``cg`` (cached on it; it does not depend on the costs, so a copy of ``cg``
     with other costs may share it)."""
     hit = cg.cache.get("_turn_graph")
     if hit is not None:
         return hit
-    G = cg.graph
     m = len(cg.length)
-    names: dict[str, int] = {}
-    name_id = np.full(m, -1, np.int64)
-    b_in = np.zeros(m)
-    b_out = np.zeros(m)
-    coslat = math.cos(math.radians(float(np.mean(cg.lat))))
-    ids = cg.node_ids
-    for e, (u, v, k) in enumerate(zip(ids[cg.row].tolist(), ids[cg.col].tolist(), cg.key.tolist())):
-        d = G.edges[u, v, k]
-        name = d.get("name")
-        if isinstance(name, list):
-            name = name[0] if name else None
-        if isinstance(name, str) and name:
-            name_id[e] = names.setdefault(street_key(name), len(names))
-        nu, nv = G.nodes[u], G.nodes[v]
-        pu, pv = (nu["x"], nu["y"]), (nv["x"], nv["y"])
-        geom = d.get("geometry")
-        coords = list(geom.coords) if geom is not None else [pu, pv]
-        if (coords[0][0] - pu[0]) ** 2 + (coords[0][1] - pu[1]) ** 2 > (coords[-1][0] - pu[0]) ** 2 + (
-            coords[-1][1] - pu[1]
-        ) ** 2:
-            coords.reverse()
-        (x0, y0), (x1, y1) = coords[0], coords[1]
-        b_out[e] = math.degrees(math.atan2((x1 - x0) * coslat, y1 - y0))
-        (x0, y0), (x1, y1) = coords[-2], coords[-1]
-        b_in[e] = math.degrees(math.atan2((x1 - x0) * coslat, y1 - y0))
+    name_id, b_in, b_out = turn_attrs(cg)
     outdeg = np.diff(cg.cost.indptr)
     reps = outdeg[cg.col]
     arc_from = np.repeat(np.arange(m), reps)
@@ -152,12 +211,12 @@ def path_turns(cg: CompiledGraph, path: list[int]) -> int:
     """
     if len(path) < 3:
         return 0
-    tg = turn_graph(cg)
+    name_id, b_in, b_out = turn_attrs(cg)
     p = np.asarray(path, np.int64)
     pos = cg.edge_pos(p[:-1], p[1:])
     e, f = pos[:-1], pos[1:]
-    delta = (tg.bearing_out[f] - tg.bearing_in[e] + 180.0) % 360.0 - 180.0
-    renamed = tg.name_id[e] != tg.name_id[f]
+    delta = (b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0
+    renamed = name_id[e] != name_id[f]
     at = np.nonzero((np.abs(delta) > STRAIGHT_DEG) & (renamed | (np.abs(delta) > BEND_DEG)))[0]
     if len(at) == 0:
         return 0
@@ -218,11 +277,12 @@ def straighten(
     stop_idx = list(stop_idx)
     base_score = score(path) if score is not None else 0.0
     overlap = _overlap_m(cg, path)
+    pos = cg.edge_pos(np.asarray(path[:-1]), np.asarray(path[1:]))
+    cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
+    repeats = _repeats(cg, pos)
     for window_m in WINDOW_M:
         i = 1
         while i < len(path) - 1:
-            pos = cg.edge_pos(np.asarray(path[:-1]), np.asarray(path[1:]))
-            cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
             # the window ends before the next stop after i, about window_m further on
             next_stop = min((s for s in stop_idx if s > i), default=len(path) - 1)
             j = int(np.searchsorted(cum, cum[i] + window_m))
@@ -231,25 +291,30 @@ def straighten(
                 i = next_stop if next_stop > i else i + 1
                 continue
             old_turns = path_turns(cg, path[i - 1 : j + 2])
-            new = _best_window(cg, tg, path, pos, i, j) if old_turns > 0 else None
+            # a replacement longer than this would take the route past hi_m: the search stays within it
+            max_new_m = float(cum[j] - cum[i]) + hi_m - float(cum[-1])
+            new = _best_window(cg, tg, path, pos, i, j, max_new_m) if old_turns > 0 else None
             if new is not None:
                 candidate = path[: i + 1] + new[1:-1] + path[j:]
                 cpos = cg.edge_pos(np.asarray(candidate[:-1]), np.asarray(candidate[1:]))
                 total = float(cg.length[cpos].sum())
-                ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= _repeats(cg, pos) + 1e-6
+                ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= repeats + 1e-6
+                if ok:  # the cheap checks first: turns, then doubling back, then the reach
+                    new_turns = path_turns(cg, candidate[i - 1 : i + len(new) + 1])
+                    ok = new_turns < old_turns
                 if ok:
                     new_overlap = _overlap_m(cg, candidate)
                     ok = new_overlap <= min(overlap + DOUBLED_SLACK_M, max_overlap_m)
                 if ok and score is not None:
                     ok = score(candidate) >= REACH_KEEP * base_score
                 if ok:
-                    new_turns = path_turns(cg, candidate[i - 1 : i + len(new) + 1])
-                    ok = new_turns < old_turns
-                if ok:
                     shift = len(candidate) - len(path)
                     stop_idx = [s + shift if s >= j else s for s in stop_idx]
                     path = candidate
                     overlap = new_overlap
+                    pos = cpos
+                    cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
+                    repeats = _repeats(cg, pos)
                     j += shift
             i = j
     return path, stop_idx
@@ -261,41 +326,112 @@ def _repeats(cg: CompiledGraph, pos: np.ndarray) -> float:
     return float(lengths.sum() - lengths[first].sum())
 
 
+#: Straight metres in the UTM zone per metre of edge length, at most (the zone's scale error, with room).
+UTM_SLACK = 1.002
+
+
+def _min_rate(cg: CompiledGraph) -> float:
+    """Return the smallest profile cost per metre of any edge (cached): costs over straight distances."""
+    rate = cg.cache.get("_min_rate")
+    if rate is None:
+        from routemap.route.compile import MIN_COST
+
+        rate = cg.cache["_min_rate"] = float(np.min(cg.cost.data / np.maximum(cg.length, MIN_COST)))
+    return rate
+
+
+def _ellipse_nodes(cg: CompiledGraph, a: int, b: int, reach_m: float) -> np.ndarray:
+    """Return the node indices p with straight ``|a p| + |p b| <= reach_m`` (sorted)."""
+    from scipy.spatial import cKDTree
+
+    tree = cg.cache.get("_kdtree_nodes")
+    if tree is None:
+        tree = cg.cache["_kdtree_nodes"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
+    cx, cy = (cg.ux[a] + cg.ux[b]) / 2, (cg.uy[a] + cg.uy[b]) / 2
+    near = np.asarray(tree.query_ball_point((cx, cy), reach_m / 2), dtype=np.int64)
+    d = np.hypot(cg.ux[near] - cg.ux[a], cg.uy[near] - cg.uy[a]) + np.hypot(
+        cg.ux[near] - cg.ux[b], cg.uy[near] - cg.uy[b]
+    )
+    return np.sort(near[d <= reach_m])
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Return the concatenation of ``arange(start, stop)`` for each pair (vectorized)."""
+    counts = stops - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
 def _best_window(
-    cg: CompiledGraph, tg: TurnGraph, path: list[int], pos: np.ndarray, i: int, j: int
+    cg: CompiledGraph, tg: TurnGraph, path: list[int], pos: np.ndarray, i: int, j: int, max_new_m: float
 ) -> list[int] | None:
-    """Return the turn-aware best node path path[i] -> path[j], arriving on the route's edge into path[i]."""
+    """Return the turn-aware best path path[i] -> path[j] of at most ``max_new_m`` metres, arriving on
+    the route's edge into path[i], or None.
+
+    The search runs on the part of the edge graph a path of that length can use: the nodes inside the
+    ellipse with foci path[i] and path[j] whose straight distances sum to ``max_new_m`` (a longer way
+    round could not keep the route in its length band), and is bounded by the window's own turn-aware
+    cost. Its cost follows the window, not the network.
+    """
     # streets used outside the window cost more, as in the length search
     outside = np.concatenate([pos[: i - 1], pos[j:]])
     used = np.zeros(int(cg.eid.max()) + 1, bool)
     used[cg.eid[outside]] = True
-    graph = tg.graph
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
-    np.copyto(graph.data, base)
-    hit = used[tg.arc_eid]
-    graph.data[hit] += (USED_PENALTY - 1.0) * cg.cost.data[tg.arc_to[hit]]
     src = int(pos[i - 1])
     inside = pos[i:j]
     step = cg.cost.data[inside] * np.where(used[cg.eid[inside]], USED_PENALTY, 1.0)
     old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
-    dist, pred = dijkstra(graph, directed=True, indices=src, return_predecessors=True, limit=old_cost + 1.0)
-    ends = np.nonzero(cg.col == path[j])[0]  # entries arriving at path[j]
-    final = dist[ends].copy()
+    limit = old_cost + 1.0
+    # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
+    reach_m = min(max_new_m, limit / _min_rate(cg)) * UTM_SLACK + 1.0
+    if reach_m < np.hypot(cg.ux[path[j]] - cg.ux[path[i]], cg.uy[path[j]] - cg.uy[path[i]]):
+        return None
+    nodes = _ellipse_nodes(cg, path[i], path[j], reach_m)
+    inmask = np.zeros(cg.n, bool)
+    inmask[nodes] = True
+    entries = _ranges(cg.cost.indptr[nodes], cg.cost.indptr[nodes + 1])
+    states = entries[inmask[cg.col[entries]]]  # sorted: rows in order, columns in order within a row
+    at_src = int(np.searchsorted(states, src))
+    if at_src == len(states) or states[at_src] != src:
+        states = np.insert(states, at_src, src)
+    arcs = _ranges(tg.indptr[states], tg.indptr[states + 1])
+    to = tg.arc_to[arcs]
+    at = np.minimum(np.searchsorted(states, to), len(states) - 1)
+    ok = states[at] == to
+    arcs, at = arcs[ok], at[ok]
+    weight = base[arcs] + np.where(used[tg.arc_eid[arcs]], (USED_PENALTY - 1.0) * cg.cost.data[to[ok]], 0.0)
+    # the arcs come grouped by their state, in the states' order: the CSR layout directly
+    frm = np.searchsorted(states, tg.arc_from[arcs])
+    k = len(states)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(frm, minlength=k))])
+    local = csr_matrix((weight, at, indptr), shape=(k, k))
+    s0 = int(np.searchsorted(states, src))
+    dist, pred = dijkstra(local, directed=True, indices=s0, return_predecessors=True, limit=limit)
+    ends_local = np.nonzero(cg.col[states] == path[j])[0]  # entries arriving at path[j]
+    if len(ends_local) == 0:
+        return None
+    ends = states[ends_local]
+    final = dist[ends_local].copy()
     if j < len(path) - 1:
         final += TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j]))
     if not np.isfinite(final).any():
         return None
-    e = int(ends[int(np.argmin(final))])
-    entries = [e]
-    while entries[-1] != src:
-        p = int(pred[entries[-1]])
+    e = int(ends_local[int(np.argmin(final))])
+    chain_ = [e]
+    while chain_[-1] != s0:
+        p = int(pred[chain_[-1]])
         if p < 0:
             return None
-        entries.append(p)
-    entries.reverse()
-    if len(entries) < 2:
+        chain_.append(p)
+    chain_.reverse()
+    found = states[np.asarray(chain_)]
+    if len(found) < 2:
         return None  # the window starts and ends on one node: nothing to straighten
-    nodes = [int(cg.row[entries[1]])] + [int(cg.col[x]) for x in entries[1:]]
-    return nodes if nodes[0] == path[i] and nodes[-1] == path[j] else None
+    out = [int(cg.row[found[1]])] + [int(cg.col[x]) for x in found[1:]]
+    return out if out[0] == path[i] and out[-1] == path[j] else None
