@@ -119,10 +119,9 @@ class DefaultResolver:
                 float(df["lat"].max()),
             )
         try:
-            from routemap.demographics import load_neighborhoods
+            west, south, east, north = self._hoods().total_bounds
         except ImportError:
             return None
-        west, south, east, north = self._hoods().total_bounds
         return float(west), float(south), float(east), float(north)
 
     def _hoods(self) -> Any:

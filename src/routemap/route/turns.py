@@ -124,7 +124,9 @@ def _read_turn_attrs(root: CompiledGraph, todo: np.ndarray, store: dict) -> None
     ids = root.node_ids
     datas = [
         succ[u][v][k]
-        for u, v, k in zip(ids[root.row[todo]].tolist(), ids[root.col[todo]].tolist(), root.key[todo].tolist())
+        for u, v, k in zip(
+            ids[root.row[todo]].tolist(), ids[root.col[todo]].tolist(), root.key[todo].tolist()
+        )
     ]
     names: dict[str, int] = store["names"]
     keys: dict[object, int] = {}
