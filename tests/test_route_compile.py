@@ -141,6 +141,46 @@ def test_a_reweighted_graph_is_compiled_again(helsinki_pbf):
     assert compile_graph(G, "run") is compile_graph(G, "run")
 
 
+def test_the_validity_check_is_constant_time_on_a_built_graph_and_sees_every_change(
+    helsinki_pbf, monkeypatch
+):
+    from routemap._edgedata import EdgeData
+
+    G = routemap.load_network(helsinki_pbf, use_cache=False)
+    assert all(type(d) is EdgeData for _, _, d in G.edges(data=True))
+    run = compile_graph(G, "run")
+    short = compile_graph(G, "shortest")
+    # nothing changed: both profiles are valid without comparing the edges again
+    walked = []
+    real_get = compile_mod.CostSnapshot.unchanged
+
+    def spy(self, graph):
+        walked.append(self.mark is None or compile_mod.EdgeData.version != self.version)
+        return real_get(self, graph)
+
+    monkeypatch.setattr(compile_mod.CostSnapshot, "unchanged", spy)
+    for _ in range(3):
+        assert compile_graph(G, "run") is run and compile_graph(G, "shortest") is short
+    assert not any(walked)
+    # an attribute changed in place, through networkx or not: compiled again
+    u, v, k, d = next(iter(G.edges(keys=True, data=True)))
+    d["length"] = d["length"] + 50.0
+    again = compile_graph(G, "run")
+    assert again is not run
+    i, j = again.index_of([u, v])
+    assert again.length[again.edge_pos(np.array([i]), np.array([j]))][0] == pytest.approx(d["length"])
+    # an edge removed (same attributes everywhere else): compiled again, without the edge
+    G.remove_edge(u, v, k)
+    third = compile_graph(G, "run")
+    assert third is not again
+    i3, j3 = third.index_of([u, v])
+    keys = {(int(a), int(b), int(c)) for a, b, c in zip(third.row, third.col, third.key)}
+    assert (i3, j3, k) not in keys
+    # an edge added with a plain dict: still seen (the check falls back to comparing every edge)
+    G.add_edge(u, v, k, **{key: value for key, value in d.items()})
+    assert compile_graph(G, "run") is not third
+
+
 def test_compiled_graph_is_stored_next_to_the_network_cache(helsinki_pbf, tmp_path, monkeypatch):
     monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
     G = routemap.load_network(helsinki_pbf)

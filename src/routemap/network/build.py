@@ -17,11 +17,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from routemap._arrays import unique
+from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
 from routemap.network.filters import BIDIRECTIONAL_TYPES, way_filter
 
 #: Bump when the graph the builder makes changes: it is part of the cache key.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 
 #: Edge tags copied from a way (osmnx's ``settings.useful_tags_way`` at import time, plus a few for runs).
 WAY_TAGS = (
@@ -161,11 +163,18 @@ def _graph_from_ways(node_coords, ways, network_type, simplify, source, bidirect
             + "; check the area, the bbox (west,south,east,north) or the network type"
         )
     u, v, w, rev = segments
+    del segments, chunks
+    # the ways' own tags are copied into way_attrs: ways marked single-use (the loader's) let them go
+    if getattr(ways, "single_use", False):
+        ways.release()
     iu = np.searchsorted(ids, u)
     iv = np.searchsorted(ids, v)
     length = great_circle(lats[iu], lons[iu], lats[iv], lons[iv])
-
-    G = _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags, simplify)
+    del iu, iv
+    # handed over in a dict the builder empties, so each array is freed as soon as it is used
+    seg = {"u": u, "v": v, "w": w, "rev": rev, "length": length}
+    del u, v, w, rev, length
+    G = _assemble(ids, lons, lats, seg, way_attrs, node_tags, simplify)
     G.graph.update(_graph_meta(source, network_type))
     return G
 
@@ -233,63 +242,89 @@ def _segments(chunks, way_flags, ids):
     return u, v, ww, rev
 
 
-def _assemble(ids, lons, lats, u, v, w, rev, length, way_attrs, node_tags, simplify):
-    """Return the MultiDiGraph of the segments (simplified if asked), nodes in id order."""
+def _assemble(ids, lons, lats, seg, way_attrs, node_tags, simplify):
+    """Return the MultiDiGraph of the segments ``seg`` (arrays ``u``, ``v``, ``w``, ``rev``, ``length``;
+    emptied as they are used), simplified if asked, nodes in id order. ``way_attrs`` is emptied too."""
     from routemap.network.simplify import simplify_segments, street_counts
 
-    used = np.unique(np.concatenate([u, v]))
+    u, v = seg.pop("u"), seg.pop("v")
+    used = unique(np.concatenate([u, v]))
     at = np.searchsorted(ids, used)
     xs, ys = lons[at], lats[at]
+    del at
     # forward edges of each way before its reverse edges, as osmnx adds them
+    w, rev = seg.pop("w"), seg.pop("rev")
     order = np.lexsort((rev, w))
     iu = np.searchsorted(used, u[order])
     iv = np.searchsorted(used, v[order])
-    w, rev, length = w[order], rev[order], length[order]
+    del u, v
+    w, rev, length = w[order], rev[order], seg.pop("length")[order]
+    del order
     if simplify:
-        kept, edges = simplify_segments(xs, ys, iu, iv, w, rev, length, way_attrs)
+        kept, (eu, ev, datas) = simplify_segments(xs, ys, iu, iv, w, rev, length, way_attrs)
     else:
         kept = np.ones(len(used), dtype=bool)
-        edges = [
-            (a, b, {**way_attrs[k], "reversed": r, "length": d})
-            for a, b, k, r, d in zip(iu.tolist(), iv.tolist(), w.tolist(), rev.tolist(), length.tolist())
+        eu, ev = iu, iv
+        datas = [
+            EdgeData(way_attrs[k], reversed=r, length=d)
+            for k, r, d in zip(w.tolist(), rev.tolist(), length.tolist())
         ]
+    del iu, iv, w, rev, length
+    way_attrs.clear()  # every edge holds its own copy
     # explicit keys: the n-th edge between the same (u, v) gets key n, as networkx numbers them
-    eu = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
-    ev = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
     keys = _occurrence(eu * np.int64(len(used)) + ev)
     G = nx.MultiDiGraph()
     node_ids = used.tolist()
     count = street_counts(eu, ev, keys, len(used)).tolist() if simplify else None
-    nodes = []
-    for i in np.flatnonzero(kept).tolist():
-        attrs = {"y": float(ys[i]), "x": float(xs[i])}
-        if node_tags:
-            tags = node_tags.get(node_ids[i])
-            if tags:
-                attrs.update((k, tags[k]) for k in NODE_TAGS if k in tags)
-        if count is not None:
-            attrs["street_count"] = count[i]
-        nodes.append((node_ids[i], attrs))
-    G.add_nodes_from(nodes)
-    _add_edges_fast(G, node_ids, edges, keys.tolist())
+    _add_nodes_fast(G, node_ids, kept, xs, ys, node_tags, count)
+    _add_edges_fast(G, node_ids, eu, ev, datas, keys.tolist())
     if simplify:
         G.graph["simplified"] = True
     return G
 
 
-def _add_edges_fast(G: nx.MultiDiGraph, node_ids: list[int], edges, keys: list[int]) -> None:
-    """Add ``edges`` (node indices, attrs) with their keys to ``G``, whose nodes already exist.
+def _add_nodes_fast(G: nx.MultiDiGraph, node_ids: list[int], kept, xs, ys, node_tags, count) -> None:
+    """Add the ``kept`` nodes with ``x``, ``y`` (tags, ``street_count``) to an empty ``G``, in order.
+
+    Fills networkx's node and adjacency dicts as ``add_nodes_from`` does, without its per-node checks.
+    """
+    node, succ, pred = G._node, G._succ, G._pred
+    for i, x, y in zip(np.flatnonzero(kept).tolist(), xs[kept].tolist(), ys[kept].tolist()):
+        n = node_ids[i]
+        attrs = {"y": y, "x": x}
+        if node_tags:
+            tags = node_tags.get(n)
+            if tags:
+                attrs.update((k, tags[k]) for k in NODE_TAGS if k in tags)
+        if count is not None:
+            attrs["street_count"] = count[i]
+        node[n] = attrs
+        succ[n] = {}
+        pred[n] = {}
+
+
+#: Edges added per chunk by :func:`_add_edges_fast`.
+_EDGE_CHUNK = 100_000
+
+
+def _add_edges_fast(
+    G: nx.MultiDiGraph, node_ids: list[int], eu: np.ndarray, ev: np.ndarray, datas, keys: list[int]
+) -> None:
+    """Add the edges ``eu[i] -> ev[i]`` (node indices) with ``datas[i]`` and ``keys[i]`` to ``G``, whose
+    nodes already exist.
 
     Fills networkx's adjacency dicts as ``MultiDiGraph.add_edge`` does (one key dict shared by
     ``_succ[u][v]`` and ``_pred[v][u]``), without its per-edge view lookups, which dominate a large build.
     """
     succ, pred = G._succ, G._pred
-    for (a, b, attrs), k in zip(edges, keys):
-        u, v = node_ids[a], node_ids[b]
-        keydict = succ[u].get(v)
-        if keydict is None:
-            keydict = succ[u][v] = pred[v][u] = {}
-        keydict[k] = attrs
+    for lo in range(0, len(datas), _EDGE_CHUNK):  # in chunks: no two lists of millions of ints at once
+        hi = lo + _EDGE_CHUNK
+        for a, b, attrs, k in zip(eu[lo:hi].tolist(), ev[lo:hi].tolist(), datas[lo:hi], keys[lo:hi]):
+            u, v = node_ids[a], node_ids[b]
+            keydict = succ[u].get(v)
+            if keydict is None:
+                keydict = succ[u][v] = pred[v][u] = {}
+            keydict[k] = attrs
     clear = getattr(nx, "_clear_cache", None)  # networkx >= 3.3 caches views
     if clear is not None:
         clear(G)

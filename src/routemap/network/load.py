@@ -159,6 +159,7 @@ def _build(kind, paths, bbox, network_type, simplify, source_meta) -> nx.MultiDi
         from routemap.network.osm import read_osm_file
 
         node_coords, ways, node_tags, meta = read_osm_file(paths[0], bbox=bbox)
+        ways.single_use = True  # read for this build only: the builder frees it once copied
         source_meta.update(meta)
     return graph_from_ways(
         node_coords,

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from routemap._arrays import unique_index
 from routemap.errors import InputFileError
 from routemap.network.build import NODE_TAGS, WAY_TAGS, gc_paused
 from routemap.network.filters import NETWORK_TYPES, filter_keys
@@ -80,9 +81,19 @@ class WayArrays(Sequence):
         self.offsets = np.frombuffer(offsets, dtype=np.int64)
         self.refs = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64)
         self.tags = tags
+        #: set by a caller that hands the ways to the builder and never reads them again: the builder
+        #: then releases them once copied (:meth:`release`), lowering a large build's peak memory
+        self.single_use = False
 
     def __len__(self) -> int:
         return len(self.tags)
+
+    def release(self) -> None:
+        """Let go of the ways' tags and node lists (the builder calls it once it has copied them)."""
+        self.tags = []
+        self.way_ids = np.zeros(0, np.int64)
+        self.offsets = np.zeros(1, np.int64)
+        self.refs = np.zeros(0, np.int64)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -132,16 +143,19 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
             if obj.is_way():
                 # interned values: a county has millions of "residential"/"yes" that become one string each
                 # (one lookup per wanted key beats making an object of every tag of the way)
-                way = obj.tags
-                tags = {k: intern(v) for k in keys if (v := way.get(k)) is not None}
+                # pyosmium's own lookup without its Python wrapper (a county looks up ~20 million keys)
+                data = getattr(obj, "_pyosmium_data", None)
+                get = data.tags_get_value_by_key if data is not None else obj.tags.get
+                tags = {k: intern(v) for k in keys if (v := get(k, None)) is not None}
                 if "highway" not in tags:
                     continue
-                ts = obj.timestamp.timestamp()
-                if ts > newest:
-                    newest = ts
+                if header_ts is None:  # the newest edit dates the data only when the header does not
+                    ts = obj.timestamp.timestamp()
+                    if ts > newest:
+                        newest = ts
                 start = len(refs)
                 inside = bbox is None
-                for n in cast("osmium.osm.Way", obj).nodes:
+                for n in _way_nodes(cast("osmium.osm.Way", obj)):
                     ref = n.ref
                     refs.append(ref)
                     loc = n.location
@@ -174,7 +188,7 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
             f"{path} is not a readable OSM file ({_short(exc)}); re-download or re-export it"
         ) from exc
     ids_a = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
-    ids_u, first = np.unique(ids_a, return_index=True)
+    ids_u, first = unique_index(ids_a)
     # osmium stores integers of 1e-7 degree; dividing (not multiplying by 1e-7) gives the nearest
     # float to the decimal OSM coordinate, as parsing the text does
     lons = (np.frombuffer(xs, dtype=np.int64)[first] / 1e7) if len(xs) else np.zeros(0)
@@ -190,6 +204,19 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
         header_ts = _iso(dt.datetime.fromtimestamp(newest, dt.timezone.utc))
     ways = WayArrays(way_ids, offsets, refs, way_tags)
     return (ids_u, lons, lats), ways, node_tags, {"osm_timestamp": header_ts}
+
+
+def _way_nodes(way: Any) -> Iterable[Any]:
+    """Return the way's node references: from pyosmium's C++ list directly when its internals are
+    there (a third faster than the ``WayNodeList`` wrapper over millions of nodes), else the public
+    ``way.nodes``."""
+    data = getattr(way, "_pyosmium_data", None)
+    nodes = way.nodes
+    lst = getattr(nodes, "_list", None)
+    if data is None or lst is None:
+        return nodes
+    get = lst.get
+    return [get(data, i) for i in range(lst.size(data))]
 
 
 def _header_timestamp(path: Path) -> str | None:

@@ -17,6 +17,9 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from routemap._arrays import unique, unique_index
+from routemap._edgedata import EdgeData
+
 
 def endpoints_mask(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
     """Return which nodes (indices ``0..n_nodes-1``) are endpoints by osmnx's strict rules.
@@ -30,7 +33,7 @@ def endpoints_mask(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
     loop[u[u == v]] = True
     a = np.concatenate([u, v])
     b = np.concatenate([v, u])
-    pairs = np.unique(a * np.int64(n_nodes) + b)
+    pairs = unique(a * np.int64(n_nodes) + b)
     n_neighbors = np.bincount(pairs // n_nodes, minlength=n_nodes)
     degree = indeg + outdeg
     return loop | (indeg == 0) | (outdeg == 0) | ~((n_neighbors == 2) & ((degree == 2) | (degree == 4)))
@@ -45,8 +48,8 @@ def simplify_segments(
     rev: np.ndarray,
     length: np.ndarray,
     way_attrs: list[dict[str, Any]],
-) -> tuple[np.ndarray, list[tuple[int, int, dict[str, Any]]]]:
-    """Return ``(kept_nodes, edges)`` of the simplified graph of directed segments.
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]]:
+    """Return ``(kept_nodes, (u, v, attrs))`` of the simplified graph of directed segments.
 
     Parameters
     ----------
@@ -64,14 +67,15 @@ def simplify_segments(
     kept_nodes
         Boolean mask of the node indices that remain.
     edges
-        ``(u_index, v_index, attrs)`` in insertion order: unmerged segments keep their attributes, merged
-        paths get aggregated attributes, summed ``length`` and a ``geometry``.
+        ``(u_index, v_index, attrs)``: two index arrays and a list of attribute dicts, in insertion
+        order (parallel sequences, not millions of tuples): unmerged segments keep their attributes,
+        merged paths get aggregated attributes, summed ``length`` and a ``geometry``.
     """
     n_nodes = len(xs)
     is_end = endpoints_mask(u, v, n_nodes)
     # first segment of each directed pair, and successors in first-insertion order (networkx's order)
     pair = u * np.int64(n_nodes) + v
-    pair_codes, pair_first = np.unique(pair, return_index=True)
+    pair_codes, pair_first = unique_index(pair)
     # the first segment of each pair, looked up by binary search (a dict of millions of pairs costs GBs)
     first_seg = (pair_codes, pair_first)
     first = np.sort(pair_first)
@@ -94,24 +98,23 @@ def simplify_segments(
     removed[interior] = True
     del interior
     keep_seg = ~(removed[u] | removed[v])
-    edges: list[tuple[int, int, dict[str, Any]]] = [
-        (a, b, {**way_attrs[k], "reversed": r, "length": d})
-        for a, b, k, r, d in zip(
-            u[keep_seg].tolist(),
-            v[keep_seg].tolist(),
-            w[keep_seg].tolist(),
-            rev[keep_seg].tolist(),
-            length[keep_seg].tolist(),
-        )
+    eu, ev = u[keep_seg], v[keep_seg]
+    datas: list[dict[str, Any]] = [
+        EdgeData(way_attrs[k], reversed=r, length=d)
+        for k, r, d in zip(w[keep_seg].tolist(), rev[keep_seg].tolist(), length[keep_seg].tolist())
     ]
     if paths:
-        edges.extend(_path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs))
+        pu, pv, pdata = _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs)
+        eu, ev = np.concatenate([eu, pu]), np.concatenate([ev, pv])
+        datas.extend(pdata)
     del paths
     kept = ~removed
-    kept &= ~_ring_nodes(edges, is_end, n_nodes)
+    kept &= ~_ring_nodes(eu, ev, is_end, n_nodes)
     if not kept.all():
-        edges = [e for e in edges if kept[e[0]] and kept[e[1]]]
-    return kept, edges
+        ok = kept[eu] & kept[ev]
+        eu, ev = eu[ok], ev[ok]
+        datas = [d for d, keep in zip(datas, ok.tolist()) if keep]
+    return kept, (eu, ev, datas)
 
 
 def _build_path(succ: dict[int, list[int]], e: int, s: int, ends: set[int]) -> list[int]:
@@ -157,17 +160,18 @@ def _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
     seg_w = w[segs].tolist()
     seg_rev = rev[segs].tolist()
     bounds = [*starts.tolist(), len(segs)]
-    out = []
-    for i, p in enumerate(paths):
+    datas = []
+    for i in range(len(paths)):
         lo, hi = bounds[i], bounds[i + 1]
         ws = seg_w[lo:hi]
-        attrs = _aggregate([way_attrs[k] for k in ws]) if len(set(ws)) > 1 else dict(way_attrs[ws[0]])
+        # each way once (a path runs many segments of few ways): the merge is the same
+        distinct = list(dict.fromkeys(ws))
+        attrs = _aggregate([way_attrs[k] for k in distinct]) if len(distinct) > 1 else way_attrs[ws[0]]
         rv = set(seg_rev[lo:hi])
-        attrs["reversed"] = rv.pop() if len(rv) == 1 else sorted(rv)
-        attrs["length"] = float(total[i])
-        attrs["geometry"] = geoms[i]
-        out.append((p[0], p[-1], attrs))
-    return out
+        reversed_ = rv.pop() if len(rv) == 1 else sorted(rv)
+        datas.append(EdgeData(attrs, reversed=reversed_, length=float(total[i]), geometry=geoms[i]))
+    ends = np.fromiter((n for p in paths for n in (p[0], p[-1])), dtype=np.int64, count=2 * len(paths))
+    return ends[0::2], ends[1::2], datas
 
 
 def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,16 +183,21 @@ def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
     out = {}
     for k, vals in values.items():
         uniq = set(vals)
-        out[k] = vals[0] if len(uniq) == 1 else sorted(uniq, key=lambda x: (str(type(x)), x))
+        if len(uniq) == 1:
+            out[k] = vals[0]
+            continue
+        first = type(vals[0])
+        if all(type(x) is first for x in uniq):
+            out[k] = sorted(uniq)  # one type (osmids, names): the same order as by (type, value)
+        else:
+            out[k] = sorted(uniq, key=lambda x: (str(type(x)), x))
     return out
 
 
-def _ring_nodes(edges, is_end: np.ndarray, n_nodes: int) -> np.ndarray:
+def _ring_nodes(a: np.ndarray, b: np.ndarray, is_end: np.ndarray, n_nodes: int) -> np.ndarray:
     """Return a mask of nodes in components without any endpoint (isolated rings osmnx removes)."""
-    if not edges:
+    if not len(a):
         return np.zeros(n_nodes, dtype=bool)
-    a = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
-    b = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes))
     _, labels = connected_components(graph, directed=True, connection="weak")
     has_end = np.zeros(labels.max() + 1, dtype=bool)
@@ -206,10 +215,14 @@ def street_counts(u: np.ndarray, v: np.ndarray, keys: np.ndarray, n_nodes: int) 
     hi = np.maximum(u, v)[~loop]
     k = keys[~loop]
     if len(lo):
-        uniq = np.unique(np.column_stack([lo, hi, k]), axis=0)
-        counts = np.bincount(uniq[:, 0], minlength=n_nodes) + np.bincount(uniq[:, 1], minlength=n_nodes)
+        # one code per (lo, hi, key): fits int64 for any real network (n_nodes**2 * keys < 2**63)
+        span = np.int64(k.max()) + 1
+        codes = unique((lo * np.int64(n_nodes) + hi) * span + k) // span
+        counts = np.bincount(codes // n_nodes, minlength=n_nodes) + np.bincount(
+            codes % n_nodes, minlength=n_nodes
+        )
     else:
         counts = np.zeros(n_nodes, dtype=np.int64)
-    loops = np.unique(u[loop])
+    loops = unique(u[loop])
     counts[loops] += 2
     return counts

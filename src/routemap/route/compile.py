@@ -35,6 +35,8 @@ import pyproj
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from routemap._arrays import unique_inverse
+from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
 from routemap.route.profiles import edge_multiplier, profile_weights
 
@@ -231,12 +233,22 @@ def _weakrefable(G: object) -> bool:
     return True
 
 
+#: The key of a compiled graph's mark in the graph's ``__networkx_cache__``, which networkx empties
+#: on every change to the graph's nodes or edges (networkx >= 3.3).
+STRUCTURE_MARK = "routemap_compiled"
+
+
 @dataclass(eq=False)
 class CostSnapshot:
     """What decided a graph's routing costs when it was compiled: its edges' ``length`` and ``highway``.
 
     Holds the edge attribute dicts themselves (not the graph), so checking them again is one pass in C
     over the values (``==`` on lists, object identity first) and no walk through the graph's nested dicts.
+
+    When every edge's attributes are :class:`routemap._edgedata.EdgeData` (graphs routemap builds) and
+    networkx keeps its structure cache, the check is O(1): no ``EdgeData`` changed since
+    (:attr:`EdgeData.version <routemap._edgedata.EdgeData.version>`) and the mark left in the graph's
+    ``__networkx_cache__`` is still there (networkx empties it when nodes or edges are added or removed).
     """
 
     n_nodes: int
@@ -246,6 +258,9 @@ class CostSnapshot:
     edges: list[dict]
     lengths: list
     highways: list
+    tracked: bool = False
+    version: int = -1
+    mark: object = None
 
     @classmethod
     def of(cls, G: nx.MultiDiGraph) -> CostSnapshot:
@@ -253,7 +268,7 @@ class CostSnapshot:
         succ = G._succ
         keydicts = list(chain.from_iterable(map(dict.values, succ.values())))
         edges = list(chain.from_iterable(map(dict.values, keydicts)))
-        return cls(
+        snap = cls(
             n_nodes=len(succ),
             n_pairs=len(keydicts),
             n_edges=len(edges),
@@ -261,23 +276,43 @@ class CostSnapshot:
             edges=edges,
             lengths=list(map(dict.get, edges, repeat("length"))),
             highways=list(map(dict.get, edges, repeat("highway"))),
+            tracked=set(map(type, edges)) <= {EdgeData},
         )
+        snap._mark(G)
+        return snap
+
+    def _mark(self, G: nx.MultiDiGraph) -> None:
+        """Record the EdgeData version and leave a fresh mark in networkx's structure cache."""
+        cache = getattr(G, "__networkx_cache__", None)
+        if not self.tracked or not isinstance(cache, dict):
+            return
+        self.version = EdgeData.version
+        # one mark per structure: every profile compiled from this state of the graph shares it
+        self.mark = cache.setdefault(STRUCTURE_MARK, object())
 
     def unchanged(self, G: nx.MultiDiGraph) -> bool:
         """Return True when ``G`` still has these edges with these lengths and highway classes.
 
-        Nodes and joined node pairs are counted in ``G``; an edge removed through networkx empties its
-        key dict, and one added to a known pair grows it, so the snapshot's key dicts must still hold
-        as many edges; then every edge's ``length`` and ``highway`` are compared.
+        O(1) when the graph is tracked (see the class docstring) and nothing changed. Otherwise nodes
+        and joined node pairs are counted in ``G``; an edge removed through networkx empties its key
+        dict, and one added to a known pair grows it, so the snapshot's key dicts must still hold as many
+        edges; then every edge's ``length`` and ``highway`` are compared.
         """
+        if self.mark is not None and EdgeData.version == self.version and len(G._succ) == self.n_nodes:
+            cache = getattr(G, "__networkx_cache__", None)
+            if isinstance(cache, dict) and cache.get(STRUCTURE_MARK) is self.mark:
+                return True
         succ = G._succ
-        return (
+        same = (
             len(succ) == self.n_nodes
             and sum(map(len, succ.values())) == self.n_pairs
             and sum(map(len, self.keydicts)) == self.n_edges
             and list(map(dict.get, self.edges, repeat("length"))) == self.lengths
             and list(map(dict.get, self.edges, repeat("highway"))) == self.highways
         )
+        if same:
+            self._mark(G)  # checked in full: the fast check holds again from here
+        return same
 
 
 def _digest(table_sig: tuple, snap: CostSnapshot) -> str:
@@ -405,7 +440,7 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
     cost = csr_matrix((costs, col, indptr), shape=(n, n))
     lo, hi = np.minimum(row, col), np.maximum(row, col)
-    _, eid = np.unique(lo * n + hi, return_inverse=True)
+    _, eid = unique_inverse(lo * n + hi)
     perm_t = np.lexsort((row, col))
     indptr_t = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=n))])
     cost_t = csr_matrix((costs[perm_t], row[perm_t], indptr_t), shape=(n, n))
@@ -504,7 +539,7 @@ def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
     perm_t = np.lexsort((row, col))
     indptr_t = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=n))])
     cost_t = csr_matrix((costs[perm_t], row[perm_t], indptr_t), shape=(n, n))
-    _, eid = np.unique(cg.eid[ekeep], return_inverse=True)
+    _, eid = unique_inverse(cg.eid[ekeep])
     return CompiledGraph(
         graph_ref=cg.graph_ref,
         node_ids=cg.node_ids[keep],
@@ -573,6 +608,44 @@ class Tree:
         return out
 
 
+#: Straight metres in the UTM zone per metre of edge length, at most (the zone's scale error, with room):
+#: a path of L metres stays inside the ellipse whose foci are its ends and whose distances sum to
+#: ``L * UTM_SLACK``.
+UTM_SLACK = 1.002
+
+
+def ellipse_nodes(cg: CompiledGraph, a: int, b: int, sum_m: float) -> np.ndarray:
+    """Return the node indices p with straight ``|a p| + |p b| <= sum_m`` (sorted).
+
+    Every node of a path from a to b of at most ``sum_m / UTM_SLACK`` metres is among them. Found
+    through a KD-tree of the nodes (cached): the cost follows the ellipse, not the graph.
+    """
+    from scipy.spatial import cKDTree
+
+    tree = cg.cache.get("_kdtree_nodes")
+    if tree is None:
+        tree = cg.cache["_kdtree_nodes"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
+    if sum_m <= 0:
+        return np.zeros(0, np.int64)
+    cx, cy = (cg.ux[a] + cg.ux[b]) / 2, (cg.uy[a] + cg.uy[b]) / 2
+    near = np.asarray(tree.query_ball_point((cx, cy), sum_m / 2), dtype=np.int64)
+    d = np.hypot(cg.ux[near] - cg.ux[a], cg.uy[near] - cg.uy[a]) + np.hypot(
+        cg.ux[near] - cg.ux[b], cg.uy[near] - cg.uy[b]
+    )
+    return np.sort(near[d <= sum_m])
+
+
+def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return the CSR positions of every entry of ``rows`` (in row order)."""
+    starts, stops = indptr[rows], indptr[rows + 1]
+    counts = stops - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
 def shortest_tree(
     cg: CompiledGraph,
     root: int,
@@ -580,6 +653,7 @@ def shortest_tree(
     used: np.ndarray | None = None,
     factor: float = 1.0,
     limit: float = np.inf,
+    within: tuple[int, int, float] | None = None,
 ) -> Tree:
     """Return the cost-optimal tree from (or, ``reverse=True``, towards) node index ``root``.
 
@@ -597,7 +671,14 @@ def shortest_tree(
     limit : float
         Stop the search at this cost: nodes farther away are left unreached (cost inf, no parent); the
         nodes within it get exactly the tree of the unbounded search.
+    within : (int, int, float), optional
+        ``(a, b, metres)``: search only inside the ellipse of the paths from node a to node b of at
+        most ``metres`` (:func:`ellipse_nodes`); the root must lie inside. Nodes outside are left
+        unreached, and the tree holds the best paths that stay inside: a route that must be at most
+        that long between a and b can use no other node, so its search costs what the ellipse holds.
     """
+    if within is not None:
+        return _tree_within(cg, root, reverse, used, factor, limit, within)
     graph = cg.penalized_one(used, factor, reverse)
     dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True, limit=limit)
     pred = np.where(pred < 0, -1, pred).astype(np.int64)
@@ -613,6 +694,71 @@ def shortest_tree(
     else:
         (metres,) = tree_sums(pred, metres)
         repeat = np.zeros(len(dist))
+    return Tree(int(root), reverse, dist, pred, metres, repeat)
+
+
+def _tree_within(
+    cg: CompiledGraph,
+    root: int,
+    reverse: bool,
+    used: np.ndarray | None,
+    factor: float,
+    limit: float,
+    within: tuple[int, int, float],
+) -> Tree:
+    """Return :func:`shortest_tree` inside an ellipse, searched on the ellipse's own small CSR graph.
+
+    Only the ellipse's nodes and the entries between them are gathered (through the node KD-tree and
+    the CSR row pointers), so the search and the tree sums cost what the ellipse holds; the result is
+    laid out like any tree (arrays over all nodes, unreached ones inf / -1 / 0).
+    """
+    a, b, metres_max = within
+    nodes = ellipse_nodes(cg, a, b, metres_max * UTM_SLACK + 1.0)
+    at_root = int(np.searchsorted(nodes, root))
+    if at_root == len(nodes) or nodes[at_root] != root:
+        nodes = np.insert(nodes, at_root, root)
+    k = len(nodes)
+    base = cg.cost_t if reverse else cg.cost
+    entries = csr_ranges(base.indptr, nodes)
+    cols = base.indices[entries]
+    local_col = np.minimum(np.searchsorted(nodes, cols), k - 1)
+    keep = nodes[local_col] == cols
+    entries, local_col = entries[keep], local_col[keep]
+    row_of = np.repeat(np.arange(k), np.diff(base.indptr)[nodes])[keep]
+    fpos = cg.perm_t[entries] if reverse else entries  # the entries' positions in cost.data order
+    weight = base.data[entries]
+    penal = used is not None and used.any()
+    if penal:
+        assert used is not None
+        weight = weight * np.where(used[cg.eid[fpos]], factor, 1.0)
+    # rows in order, columns in order within a row (local labels keep the global order): CSR directly
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=k))])
+    local = csr_matrix((weight, local_col, indptr), shape=(k, k))
+    dist_l, pred_l = dijkstra(local, directed=True, indices=at_root, return_predecessors=True, limit=limit)
+    pred_l = np.where(pred_l < 0, -1, pred_l).astype(np.int64)
+    v = np.flatnonzero(pred_l >= 0)
+    # the tree edge of v is the local entry pred -> v (on the transposed graph for a reverse tree)
+    lpos = np.searchsorted(row_of * np.int64(k) + local_col, pred_l[v] * np.int64(k) + v)
+    gpos = fpos[lpos]
+    step = np.zeros(k)
+    step[v] = cg.length[gpos]
+    rstep = np.zeros(k)
+    if penal:
+        assert used is not None
+        rstep[v] = np.where(used[cg.eid[gpos]], cg.length[gpos], 0.0)
+        m_l, r_l = tree_sums(pred_l, step, rstep)
+    else:
+        (m_l,) = tree_sums(pred_l, step)
+        r_l = rstep
+    n = cg.n
+    dist = np.full(n, np.inf)
+    dist[nodes] = dist_l
+    pred = np.full(n, -1, np.int64)
+    pred[nodes[v]] = nodes[pred_l[v]]
+    metres = np.zeros(n)
+    metres[nodes] = m_l
+    repeat = np.zeros(n)
+    repeat[nodes] = r_l
     return Tree(int(root), reverse, dist, pred, metres, repeat)
 
 

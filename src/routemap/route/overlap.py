@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from routemap._arrays import unique
+
 #: Sample spacing along the route (metres): fine enough for a city block, coarse enough to be cheap.
 SPACING_M = 10.0
 #: A later sample this close to an earlier one runs alongside it: across a wide boulevard, sidewalk to
@@ -116,7 +118,7 @@ class Samples:
         i, j = np.where(swap, j, i), np.where(swap, i, j)
         along = np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos
         late = (s[j] - s[i] > gap_m) & (s[j] > from_m)
-        return float(len(np.unique(j[along & late])) * self.spacing_m)
+        return float(len(unique(j[along & late])) * self.spacing_m)
 
     def doubled_after(
         self,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from routemap._arrays import unique, unique_index
 from routemap.errors import RoutemapError
 from routemap.route.compile import CompiledGraph
 
@@ -68,7 +69,7 @@ class ReachField:
 
     def cells_of(self, eids: np.ndarray) -> np.ndarray:
         """Return the distinct cells near any of the undirected edges ``eids``."""
-        eids = np.unique(np.asarray(eids, np.int64))
+        eids = unique(np.asarray(eids, np.int64))
         if len(eids) == 0:
             return np.zeros(0, np.int64)
         starts, ends = self.edge_ptr[eids], self.edge_ptr[eids + 1]
@@ -138,7 +139,7 @@ def _build(cg: CompiledGraph, tracts: Any, buffer_m: float, cell_m: float) -> Re
     centres = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs=cg.utm_crs)
     cell_i, tract_i = gpd.GeoSeries(src.geometry).sindex.query(centres.values, predicate="within")
     # a centre on a shared border belongs to the first tract only
-    cell_i, first = np.unique(cell_i, return_index=True)
+    cell_i, first = unique_index(cell_i)
     tract_i = tract_i[first]
     area = src.geometry.area.to_numpy()
     counts: dict[str, np.ndarray] = {}
@@ -248,7 +249,7 @@ def measure_reach(
     p = np.asarray(path, np.int64)
     pos = cg.edge_pos(p[:-1], p[1:])
     lengths = cg.length[pos]
-    _, first = np.unique(cg.eid[pos], return_index=True)
+    _, first = unique_index(cg.eid[pos])
     return ReachCandidate(
         path=list(path),
         stop_idx=list(stop_idx),

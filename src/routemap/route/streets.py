@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routemap._arrays import unique_index
 from routemap.errors import UnknownPlaceError
 from routemap.route.compile import CompiledGraph
 
@@ -80,7 +81,7 @@ def street_index(cg: CompiledGraph) -> StreetIndex:
     levels: list[dict[str, set[int]]] = [defaultdict(set) for _ in range(3)]
     names: dict[str, str] = {}
     node_names: dict[int, set[str]] = defaultdict(set)
-    first = np.unique(cg.eid, return_index=True)[1]
+    first = unique_index(cg.eid)[1]
     rows, cols = cg.row[first], cg.col[first]
     for i, j, k in zip(rows.tolist(), cols.tolist(), cg.key[first].tolist()):
         value = G.edges[int(cg.node_ids[i]), int(cg.node_ids[j]), k].get("name")

@@ -284,14 +284,18 @@ def plan_leg(
     used = used_count > 0
     if leg_target is None:  # the path to b only: a search that stops once it gets there
         fwd_a = tree_reaching(cg, a, b, used=used, factor=USED_PENALTY)
-    else:  # searches stop where no place within the leg's length lies (compile.search_limit)
+    else:  # searches stop where no place within the leg's length lies (compile.search_limit), and
+        # stay inside the ellipse of the paths a -> b no longer than the leg may be
         reach = search_limit(leg_target + band)
-        fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY, limit=reach)
+        leg_ellipse = (a, b, leg_target + band)
+        fwd_a = shortest_tree(cg, a, used=used, factor=USED_PENALTY, limit=reach, within=leg_ellipse)
     if leg_target is None:
         if a == b:
             return Candidate([a], 0.0, 0.0, 0.0)
         return _measure(cg, fwd_a.path(b), used_count, prior=prior, objective=objective)
-    rev_b = shortest_tree(cg, b, reverse=True, used=used, factor=USED_PENALTY, limit=reach)
+    rev_b = shortest_tree(
+        cg, b, reverse=True, used=used, factor=USED_PENALTY, limit=reach, within=leg_ellipse
+    )
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
     common = dict(lo=lo, hi=hi, used_count=used_count, goal=leg_target, top_k=top_k, prior=prior)
@@ -310,8 +314,11 @@ def plan_leg(
         used_w = count > 0
         head_m = float(fwd_a.metres[w])
         reach_w = search_limit(hi - head_m)  # bounded like fwd_a
-        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY, limit=reach_w)
-        rev_bw = shortest_tree(cg, b, reverse=True, used=used_w, factor=USED_PENALTY, limit=reach_w)
+        rest = (w, b, hi - head_m)  # the ellipse of the paths w -> b the rest of the leg may take
+        fwd_w = shortest_tree(cg, w, used=used_w, factor=USED_PENALTY, limit=reach_w, within=rest)
+        rev_bw = shortest_tree(
+            cg, b, reverse=True, used=used_w, factor=USED_PENALTY, limit=reach_w, within=rest
+        )
         found = finish(
             cg,
             head,
@@ -667,8 +674,13 @@ def grow_route(
             avoid = np.zeros(n_e, bool)
             avoid[near_eid[(near_at <= cum[i]) | (near_at >= cum[j])]] = True
             avoid[path_eid] = True
-            fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY)
-            rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY)
+            # the way round may be this long at most (the route stays under hi): its ellipse
+            allowance = hi - (total - (cum[j] - cum[i]))
+            if allowance <= 0:
+                continue
+            way = (path[i], path[j], allowance)
+            fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY, within=way)
+            rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY, within=way)
             new_total = total - (cum[j] - cum[i]) + fwd.metres + rev.metres
             ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (new_total <= hi) & (new_total > total + 1.0)
             v = np.nonzero(ok)[0]

@@ -27,7 +27,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routemap.route.compile import CompiledGraph
+from routemap._arrays import unique, unique_index
+from routemap.route.compile import UTM_SLACK, CompiledGraph, csr_ranges, ellipse_nodes
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
 
@@ -109,7 +110,7 @@ def turn_attrs(cg: CompiledGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             "names": {},
             "coslat": math.cos(math.radians(float(np.mean(root.lat)))),
         }
-    todo = np.unique(pos[~store["done"][pos]])
+    todo = unique(pos[~store["done"][pos]])
     if len(todo):
         _read_turn_attrs(root, todo, store)
     hit = cg.cache["_turn_attrs"] = (store["name_id"][pos], store["b_in"][pos], store["b_out"][pos])
@@ -324,12 +325,8 @@ def straighten(
 
 def _repeats(cg: CompiledGraph, pos: np.ndarray) -> float:
     lengths = cg.length[pos]
-    _, first = np.unique(cg.eid[pos], return_index=True)
+    _, first = unique_index(cg.eid[pos])
     return float(lengths.sum() - lengths[first].sum())
-
-
-#: Straight metres in the UTM zone per metre of edge length, at most (the zone's scale error, with room).
-UTM_SLACK = 1.002
 
 
 def _min_rate(cg: CompiledGraph) -> float:
@@ -340,31 +337,6 @@ def _min_rate(cg: CompiledGraph) -> float:
 
         rate = cg.cache["_min_rate"] = float(np.min(cg.cost.data / np.maximum(cg.length, MIN_COST)))
     return rate
-
-
-def _ellipse_nodes(cg: CompiledGraph, a: int, b: int, reach_m: float) -> np.ndarray:
-    """Return the node indices p with straight ``|a p| + |p b| <= reach_m`` (sorted)."""
-    from scipy.spatial import cKDTree
-
-    tree = cg.cache.get("_kdtree_nodes")
-    if tree is None:
-        tree = cg.cache["_kdtree_nodes"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
-    cx, cy = (cg.ux[a] + cg.ux[b]) / 2, (cg.uy[a] + cg.uy[b]) / 2
-    near = np.asarray(tree.query_ball_point((cx, cy), reach_m / 2), dtype=np.int64)
-    d = np.hypot(cg.ux[near] - cg.ux[a], cg.uy[near] - cg.uy[a]) + np.hypot(
-        cg.ux[near] - cg.ux[b], cg.uy[near] - cg.uy[b]
-    )
-    return np.sort(near[d <= reach_m])
-
-
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Return the concatenation of ``arange(start, stop)`` for each pair (vectorized)."""
-    counts = stops - starts
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(total, dtype=np.int64) + offsets
 
 
 def _best_window(
@@ -394,15 +366,15 @@ def _best_window(
     reach_m = min(max_new_m, limit / _min_rate(cg)) * UTM_SLACK + 1.0
     if reach_m < np.hypot(cg.ux[path[j]] - cg.ux[path[i]], cg.uy[path[j]] - cg.uy[path[i]]):
         return None
-    nodes = _ellipse_nodes(cg, path[i], path[j], reach_m)
+    nodes = ellipse_nodes(cg, path[i], path[j], reach_m)
     inmask = np.zeros(cg.n, bool)
     inmask[nodes] = True
-    entries = _ranges(cg.cost.indptr[nodes], cg.cost.indptr[nodes + 1])
+    entries = csr_ranges(cg.cost.indptr, nodes)
     states = entries[inmask[cg.col[entries]]]  # sorted: rows in order, columns in order within a row
     at_src = int(np.searchsorted(states, src))
     if at_src == len(states) or states[at_src] != src:
         states = np.insert(states, at_src, src)
-    arcs = _ranges(tg.indptr[states], tg.indptr[states + 1])
+    arcs = csr_ranges(tg.indptr, states)
     to = tg.arc_to[arcs]
     at = np.minimum(np.searchsorted(states, to), len(states) - 1)
     ok = states[at] == to
