@@ -43,6 +43,7 @@ WAY_TAGS = (
     "tunnel",
     "width",
 )
+_WAY_TAG_SET = frozenset(WAY_TAGS)
 #: Node tags copied when the source supplies node tags (osmnx's ``settings.useful_tags_node``).
 NODE_TAGS = ("highway", "junction", "railway", "ref")
 
@@ -142,10 +143,8 @@ def _graph_from_ways(node_coords, ways, network_type, simplify, source, bidirect
             continue
         # Tiles carry no OSM ids: osmid None marks it unknown (osmnx functions that compare osmids work).
         attrs: dict[str, Any] = {"osmid": None if way_id is None else int(way_id)}
-        for key in WAY_TAGS:
-            value = tags.get(key)
-            if value is not None:
-                attrs[key] = value
+        # the way's few tags, not every wanted key: a county has a million ways
+        attrs.update((key, value) for key, value in tags.items() if key in _WAY_TAG_SET and value is not None)
         one_way = not bidirectional and (
             tags.get("oneway") in _ONEWAY_VALUES or tags.get("junction") == "roundabout"
         )

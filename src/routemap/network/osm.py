@@ -109,6 +109,8 @@ class WayArrays(Sequence):
             yield ids[i], refs[bounds[i] : bounds[i + 1]], tags
 
 
+#: osmium's undefined coordinate (a way's node the file does not hold).
+_UNDEFINED = 2147483647
 #: Slack of the reader's bbox test in 1e-7 degrees (the builder applies the exact bbox on floats).
 _BBOX_SLACK = 2
 
@@ -130,7 +132,7 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
             east + _BBOX_SLACK,
             north + _BBOX_SLACK,
         )
-    newest: float = 0
+    newest: dt.datetime | None = None
     try:
         header_ts = _header_timestamp(path)
         fp = (
@@ -150,27 +152,35 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
                 if "highway" not in tags:
                     continue
                 if header_ts is None:  # the newest edit dates the data only when the header does not
-                    ts = obj.timestamp.timestamp()
-                    if ts > newest:
+                    ts = data.timestamp() if data is not None else obj.timestamp
+                    if newest is None or ts > newest:
                         newest = ts
-                start = len(refs)
-                inside = bbox is None
-                for n in _way_nodes(cast("osmium.osm.Way", obj)):
-                    ref = n.ref
-                    refs.append(ref)
-                    loc = n.location
-                    if loc.valid():
-                        x, y = loc.x, loc.y
-                        if bbox is not None:
+                if bbox is None:
+                    # every node: its location as read (an invalid one is osmium's undefined
+                    # coordinate, dropped below with numpy rather than tested node by node)
+                    for n in _way_nodes(cast("osmium.osm.Way", obj)):
+                        loc = n.location
+                        refs.append(n.ref)
+                        xs.append(loc.x)
+                        ys.append(loc.y)
+                else:
+                    start = len(refs)
+                    inside = False
+                    for n in _way_nodes(cast("osmium.osm.Way", obj)):
+                        ref = n.ref
+                        refs.append(ref)
+                        loc = n.location
+                        if loc.valid():
+                            x, y = loc.x, loc.y
                             if not (west <= x <= east and south <= y <= north):
                                 continue
                             inside = True
-                        ids.append(ref)
-                        xs.append(x)
-                        ys.append(y)
-                if not inside:
-                    del refs[start:]
-                    continue
+                            ids.append(ref)
+                            xs.append(x)
+                            ys.append(y)
+                    if not inside:
+                        del refs[start:]
+                        continue
                 way_ids.append(obj.id)
                 offsets.append(len(refs))
                 way_tags.append(tags)
@@ -187,21 +197,31 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
         raise InputFileError(
             f"{path} is not a readable OSM file ({_short(exc)}); re-download or re-export it"
         ) from exc
-    ids_a = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
+    if bbox is None:  # one location per reference, undefined ones (node not in the file) dropped
+        x_a = np.frombuffer(xs, dtype=np.int64) if len(xs) else np.zeros(0, np.int64)
+        y_a = np.frombuffer(ys, dtype=np.int64) if len(ys) else np.zeros(0, np.int64)
+        valid = (x_a != _UNDEFINED) & (y_a != _UNDEFINED)
+        ids_a = (np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64))[valid]
+        x_a, y_a = x_a[valid], y_a[valid]
+    else:
+        ids_a = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
+        x_a = np.frombuffer(xs, dtype=np.int64) if len(xs) else np.zeros(0, np.int64)
+        y_a = np.frombuffer(ys, dtype=np.int64) if len(ys) else np.zeros(0, np.int64)
     ids_u, first = unique_index(ids_a)
     # osmium stores integers of 1e-7 degree; dividing (not multiplying by 1e-7) gives the nearest
     # float to the decimal OSM coordinate, as parsing the text does
-    lons = (np.frombuffer(xs, dtype=np.int64)[first] / 1e7) if len(xs) else np.zeros(0)
-    lats = (np.frombuffer(ys, dtype=np.int64)[first] / 1e7) if len(ys) else np.zeros(0)
-    del ids, xs, ys, ids_a
+    lons = x_a[first] / 1e7
+    lats = y_a[first] / 1e7
+    del ids, xs, ys, ids_a, x_a, y_a
     if node_tags:
         # only the tags of nodes on the streets read (stations, signals elsewhere are no graph nodes)
         tagged = np.fromiter(node_tags, dtype=np.int64, count=len(node_tags))
-        on_ways = np.isin(tagged, ids_u)
+        at = np.minimum(np.searchsorted(ids_u, tagged), max(len(ids_u) - 1, 0))
+        on_ways = ids_u[at] == tagged if len(ids_u) else np.zeros(len(tagged), bool)
         if not on_ways.all():
             node_tags = {k: node_tags[k] for k in tagged[on_ways].tolist()}
-    if header_ts is None and newest > 0:
-        header_ts = _iso(dt.datetime.fromtimestamp(newest, dt.timezone.utc))
+    if header_ts is None and newest is not None and newest.timestamp() > 0:
+        header_ts = _iso(newest.astimezone(dt.timezone.utc))
     ways = WayArrays(way_ids, offsets, refs, way_tags)
     return (ids_u, lons, lats), ways, node_tags, {"osm_timestamp": header_ts}
 

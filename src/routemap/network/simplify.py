@@ -176,18 +176,17 @@ def _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
 
 def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
     """Return one value per key where all agree, else the sorted unique values (osmnx's merge)."""
-    values: dict[str, list[Any]] = {}
-    for d in dicts:
-        for k, val in d.items():
-            values.setdefault(k, []).append(val)
-    out = {}
-    for k, vals in values.items():
-        uniq = set(vals)
-        if len(uniq) == 1:
-            out[k] = vals[0]
+    out: dict[str, Any] = {}
+    for k in dict.fromkeys(k for d in dicts for k in d):  # keys in order of first appearance
+        vals = [d[k] for d in dicts if k in d]
+        first = vals[0]
+        if len(vals) == 1 or all(v == first for v in vals[1:]):
+            out[k] = first
             continue
-        first = type(vals[0])
-        if all(type(x) is first for x in uniq):
+        uniq = set(vals)
+        if len(uniq) == 1:  # equal but not identical values (1 and True): as a set, one
+            out[k] = first
+        elif all(type(x) is type(first) for x in uniq):
             out[k] = sorted(uniq)  # one type (osmids, names): the same order as by (type, value)
         else:
             out[k] = sorted(uniq, key=lambda x: (str(type(x)), x))
