@@ -272,3 +272,58 @@ def test_an_edge_swapped_for_another_is_compiled_again(helsinki_pbf):
     # a parallel edge on a known pair
     G.add_edge(a, b, length=2.0, highway="footway")
     assert compile_graph(G, "shortest") is not again
+
+
+def test_a_search_within_an_ellipse_is_the_search_that_never_leaves_it(helsinki):
+    from scipy.sparse.csgraph import dijkstra
+
+    cg = compile_graph(helsinki, "run")
+    rng = np.random.default_rng(3)
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    used[rng.choice(len(used), len(used) // 20, replace=False)] = True
+    for trial in range(12):
+        a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
+        metres = float(np.hypot(cg.ux[a] - cg.ux[b], cg.uy[a] - cg.uy[b])) * rng.uniform(1.1, 2.0) + 300
+        reverse = bool(trial % 2)
+        root = b if reverse else a
+        penal = used if trial % 3 else None
+        tree = shortest_tree(cg, root, reverse=reverse, used=penal, factor=5.0, within=(a, b, metres))
+        # the same search on the whole graph with every entry leaving the ellipse blocked
+        inside = np.zeros(cg.n, bool)
+        inside[compile_mod.ellipse_nodes(cg, a, b, metres * compile_mod.UTM_SLACK + 1.0)] = True
+        inside[root] = True
+        graph = cg.penalized_one(penal, 5.0, reverse)
+        data = graph.data.copy()
+        data[~inside[graph.indices]] = np.inf
+        expected = dijkstra(graph._with_data(data, copy=False), indices=root)
+        assert np.array_equal(np.isfinite(tree.cost), np.isfinite(expected))
+        assert np.allclose(tree.cost[np.isfinite(expected)], expected[np.isfinite(expected)])
+        # the tree's metres and repeated metres are those of its paths
+        for v in rng.choice(np.flatnonzero(np.isfinite(tree.cost)), 5):
+            p = tree.path(int(v))
+            pos = cg.edge_pos(np.asarray(p[:-1]), np.asarray(p[1:]))
+            assert tree.metres[v] == pytest.approx(cg.length[pos].sum())
+            if penal is not None:
+                assert tree.repeat[v] == pytest.approx((cg.length[pos] * penal[cg.eid[pos]]).sum())
+        # nothing outside the ellipse is reached, and every path inside it stays inside
+        assert not np.isfinite(tree.cost[~inside]).any()
+
+
+def test_a_region_reads_the_turn_attributes_of_its_edges_from_the_whole_graph(helsinki):
+    from routemap.route.turns import turn_attrs
+
+    fresh = compile_mod._compile(helsinki, profile_weights("run"))  # a whole graph nobody read yet
+    a = 10
+    d = np.hypot(fresh.ux - fresh.ux[a], fresh.uy - fresh.uy[a])
+    b = int(np.argmin(np.where(d > 300, d, np.inf)))
+    region = reach_region(fresh, [a, b], 1.5 * float(d[b]) + 200)
+    assert region is not fresh and region.root is fresh
+    name_r, in_r, out_r = turn_attrs(region)
+    store = fresh.cache["_turn_attrs_root"]
+    # only the region's edges were read from the graph
+    assert store["done"].sum() == len(np.unique(region.root_pos)) < len(fresh.length)
+    # and they are what reading the whole graph gives at those edges
+    name_w, in_w, out_w = turn_attrs(compile_mod._compile(helsinki, profile_weights("run")))
+    assert np.array_equal(in_r, in_w[region.root_pos]) and np.array_equal(out_r, out_w[region.root_pos])
+    pairs = set(zip(name_r.tolist(), name_w[region.root_pos].tolist()))
+    assert len(pairs) == len(set(name_r.tolist())) == len(set(name_w[region.root_pos].tolist()))

@@ -37,3 +37,45 @@ def test_only_the_part_after_from_m_counts():
     # from the middle of the way back on, about half of it remains
     half = doubled_back_m(x, y, from_m=1012 + 500)
     assert half == pytest.approx(full - 500, abs=60)
+
+
+# -- a new leg measured after the route so far (issue 16: the prior's samples are reused) ----------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from routemap.route.overlap import Samples  # noqa: E402
+
+_STEPS = st.lists(
+    st.tuples(st.sampled_from([(1, 0), (0, 1), (-1, 0), (0, -1)]), st.floats(5.0, 150.0)),
+    min_size=2,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(steps=_STEPS, cut=st.integers(1, 39))
+def test_measuring_after_a_prior_equals_measuring_the_whole_line(steps, cut):
+    # a street-grid walk split into the route so far and a new leg: the new leg's doubled metres are
+    # those of the whole line beyond the prior, whether measured at once or after the prior's samples
+    moves = np.array([[dx * d, dy * d] for (dx, dy), d in steps])
+    pts = np.concatenate([[[0.0, 0.0]], np.cumsum(moves, axis=0)])
+    cut = min(cut, len(pts) - 1)
+    prior, leg = pts[: cut + 1], pts[cut:]
+    from_m = float(np.hypot(*np.diff(prior, axis=0).T).sum())
+    whole = np.concatenate([prior[:-1], leg])
+    expected = doubled_back_m(whole[:, 0], whole[:, 1], from_m=from_m)
+    line = Samples.of(prior[:, 0], prior[:, 1])
+    assert line is not None
+    assert line.doubled_after(leg[:, 0], leg[:, 1]) == expected
+    # and the prior measured once serves many legs
+    assert line.doubled_after(leg[:, 0], leg[:, 1]) == expected
+
+
+def test_a_leg_running_back_along_the_prior_is_counted_after_it():
+    prior = np.array([[0.0, 0.0], [1000.0, 0.0]])
+    leg = np.array([[1000.0, 0.0], [1000.0, 12.0], [0.0, 12.0]])
+    line = Samples.of(prior[:, 0], prior[:, 1])
+    assert 900 <= line.doubled_after(leg[:, 0], leg[:, 1]) <= 1000
+    # a leg going on east runs alongside nothing
+    away = np.array([[1000.0, 0.0], [2000.0, 0.0]])
+    assert line.doubled_after(away[:, 0], away[:, 1]) == 0.0

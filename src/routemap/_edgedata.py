@@ -28,7 +28,7 @@ class EdgeData(dict):
         EdgeData.version += 1
         super().__delitem__(key)
 
-    def __ior__(self, other: Any) -> EdgeData:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> EdgeData:  # type: ignore[misc]
         EdgeData.version += 1
         super().update(other)
         return self

@@ -158,7 +158,7 @@ def _build(kind, paths, bbox, network_type, simplify, source_meta) -> nx.MultiDi
     else:
         from routemap.network.osm import read_osm_file
 
-        node_coords, ways, node_tags, meta = read_osm_file(paths[0], bbox=bbox)
+        node_coords, ways, node_tags, meta = read_osm_file(paths[0], bbox=bbox, network_type=network_type)
         ways.single_use = True  # read for this build only: the builder frees it once copied
         source_meta.update(meta)
     return graph_from_ways(

@@ -25,16 +25,19 @@ from routemap.network.filters import NETWORK_TYPES, filter_keys
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")
 
 
-def tag_keys() -> tuple[str, ...]:
-    """Return the way tag keys any network type or the graph needs (what a reader must keep)."""
+def tag_keys(network_type: str | None = None) -> tuple[str, ...]:
+    """Return the way tag keys the graph and ``network_type``'s filter need (None: any network type's),
+    what a reader must keep."""
     keys = set(WAY_TAGS) | {"oneway", "junction"}
-    for nt in NETWORK_TYPES:
+    for nt in NETWORK_TYPES if network_type is None else (network_type,):
         keys |= filter_keys(nt)
     return tuple(sorted(keys))
 
 
 def read_osm_file(
-    path: str | Path, bbox: tuple[float, float, float, float] | None = None
+    path: str | Path,
+    bbox: tuple[float, float, float, float] | None = None,
+    network_type: str | None = None,
 ) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     """Return ``(node_coords, ways, node_tags, meta)`` of an OSM file's ``highway`` ways.
 
@@ -45,6 +48,9 @@ def read_osm_file(
     bbox
         ``(west, south, east, north)``: keep only the nodes inside (with a hair of slack; the builder
         applies the exact bbox) and the ways with a node inside, so memory follows the bbox.
+    network_type
+        Keep only the tags the graph and this network type's filter read (:func:`tag_keys`); default
+        the tags of every network type.
 
     Returns
     -------
@@ -67,7 +73,7 @@ def read_osm_file(
     if not path.is_file():
         raise InputFileError(f"OSM file {path} does not exist; check the path")
     with gc_paused():
-        return _read(path, bbox)
+        return _read(path, bbox, tag_keys(network_type))
 
 
 class WayArrays(Sequence):
@@ -115,10 +121,9 @@ _UNDEFINED = 2147483647
 _BBOX_SLACK = 2
 
 
-def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
+def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     import osmium
 
-    keys = tag_keys()
     intern = sys.intern
     way_ids, offsets, refs = array("q"), array("q", [0]), array("q")
     way_tags: list[dict[str, str]] = []
@@ -135,10 +140,16 @@ def _read(path: Path, bbox) -> tuple[tuple, WayArrays, dict, dict[str, Any]]:
     newest: dt.datetime | None = None
     try:
         header_ts = _header_timestamp(path)
+        # in C++: ways without a highway key and nodes without a wanted tag never reach Python
+        streets = osmium.filter.KeyFilter("highway")
+        streets.enable_for(osmium.osm.WAY)
+        tagged_nodes = osmium.filter.KeyFilter(*NODE_TAGS)
+        tagged_nodes.enable_for(osmium.osm.NODE)
         fp = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
-            .with_filter(osmium.filter.KeyFilter("highway", *NODE_TAGS))
+            .with_filter(streets)
+            .with_filter(tagged_nodes)
         )
         # the NODE | WAY entity filter: the stubs type the items as any OSM entity
         for obj in cast("Iterable[osmium.osm.Node | osmium.osm.Way]", fp):
