@@ -192,7 +192,7 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
                     if not inside:
                         del refs[start:]
                         continue
-                way_ids.append(obj.id)
+                way_ids.append(data.id() if data is not None else obj.id)
                 offsets.append(len(refs))
                 way_tags.append(tags)
             else:
@@ -242,10 +242,10 @@ def _way_nodes(way: Any) -> Iterable[Any]:
     there (a third faster than the ``WayNodeList`` wrapper over millions of nodes), else the public
     ``way.nodes``."""
     data = getattr(way, "_pyosmium_data", None)
-    nodes = way.nodes
-    lst = getattr(nodes, "_list", None)
-    if data is None or lst is None:
-        return nodes
+    lst = getattr(data, "nodes", None)
+    if lst is None:
+        return way.nodes
+    lst = lst()
     get = lst.get
     return [get(data, i) for i in range(lst.size(data))]
 
