@@ -297,6 +297,8 @@ def straighten(
             # a replacement longer than this would take the route past hi_m: the search stays within it
             max_new_m = float(cum[j] - cum[i]) + hi_m - float(cum[-1])
             new = _best_window(cg, tg, path, pos, i, j, max_new_m) if old_turns > 0 else None
+            if new is not None and new == path[i : j + 1]:
+                new = None  # the window is already the best way through it
             if new is not None:
                 candidate = path[: i + 1] + new[1:-1] + path[j:]
                 cpos = cg.edge_pos(np.asarray(candidate[:-1]), np.asarray(candidate[1:]))
