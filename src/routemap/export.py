@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 import routemap
 from routemap import settings
+from routemap._crs import utm_crs
 from routemap._files import atomic_path, atomic_write, write_csv
 from routemap.errors import RoutemapError
 from routemap.render.layers import UNIT_M, check_unit, distance_text
@@ -248,7 +249,7 @@ def write_png(
     if dpi <= 0:
         raise RoutemapError(f"dpi must be positive, not {dpi}")
     line = gpd.GeoSeries([route.geometry], crs=4326)
-    utm = line.estimate_utm_crs()
+    utm = utm_crs(line)
     line_utm = line.to_crs(utm)
     minx, miny, maxx, maxy = line_utm.total_bounds
     pad = max(maxx - minx, maxy - miny) * 0.08 + 200.0

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString
 
 from routemap import settings
+from routemap._crs import utm_crs
 from routemap.demographics.interpolate import FIGURE_FIELDS, interpolate_figures
 from routemap.demographics.layers import load_neighborhoods, load_tracts
 from routemap.errors import DemographicsError
@@ -226,7 +227,7 @@ def route_demographics(
     line, stated = _route_line(route)
     hoods = load_neighborhoods(layer)
     line_gs = gpd.GeoSeries([line], crs=4326)
-    crs = line_gs.estimate_utm_crs()
+    crs = utm_crs(line_gs)
     line_utm = line_gs.to_crs(crs).iloc[0]
     visits = route_neighborhood_visits(line_utm, hoods.to_crs(crs))
 

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from routemap._crs import utm_crs
 from routemap.demographics.layers import COUNT_FIELDS, load_neighborhoods, load_tracts
 from routemap.errors import DemographicsError
 
@@ -62,7 +63,7 @@ def interpolate_figures(
     if tracts.crs is None or targets.crs is None:
         raise DemographicsError("Tracts and targets both need a CRS to be interpolated; set one.")
     target_gs = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
-    crs = crs if crs is not None else target_gs.estimate_utm_crs()
+    crs = crs if crs is not None else utm_crs(target_gs)
     source = tracts.to_crs(crs)
     pop = source["population"].to_numpy(dtype=float)
     pop = np.where(np.isnan(pop), 0.0, pop)
@@ -136,7 +137,7 @@ def neighborhood_demographics(
         tract_layer = tracts
     else:
         tract_layer = load_tracts(tracts)
-    crs = hoods.geometry.estimate_utm_crs()
+    crs = utm_crs(hoods.geometry)
     figures = interpolate_figures(tract_layer, hoods, crs=crs)
     out = gpd.GeoDataFrame(
         {"name": hoods["name"], **{c: figures[c] for c in FIGURE_FIELDS}},

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from routemap._crs import utm_crs
 from routemap.demographics.layers import load_tracts, read_polygons
 
 #: Attribute columns kept in the embedded neighborhood layer.
@@ -69,7 +70,7 @@ def simplify_coverage(
     overlaps the way polygon-by-polygon simplification does; coordinates are then snapped to a
     ``precision_deg`` grid and any polygon that snapping made invalid is repaired.
     """
-    utm = gdf.to_crs(gdf.estimate_utm_crs())
+    utm = gdf.to_crs(utm_crs(gdf))
     simple = shapely.coverage_simplify(utm.geometry.values, tolerance_m)
     out = gpd.GeoSeries(simple, crs=utm.crs).to_crs(4326)
     rounded = shapely.set_precision(out.values, precision_deg)

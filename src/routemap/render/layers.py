@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from routemap._crs import utm_crs
 from routemap.errors import DemographicsError, RoutemapError
 from routemap.render.elements import escape_html
 from routemap.settings import UNIT_M
@@ -184,7 +185,7 @@ def display_neighborhoods(
     gdf = neighborhoods[keep_cols + ["geometry"]].to_crs(4326)
     gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
     routes = gpd.GeoSeries(list(route_lines), crs=4326)
-    utm = routes.estimate_utm_crs()
+    utm = utm_crs(routes)
     routes_utm = routes.to_crs(utm)
     shapes = gdf.geometry.to_crs(utm)
     if within_m is not None:

@@ -225,6 +225,24 @@ def compile_graph(
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def tracked_state(G: nx.MultiDiGraph) -> tuple[int, object] | None:
+    """Return a token that changes whenever ``G``'s edges change, or None when that is not known cheaply.
+
+    Known for a graph routemap built and compiled (see :class:`CostSnapshot`): the EdgeData version
+    and networkx's structure mark. Caches of other per-graph figures (the cue sheet's named streets) key
+    on it.
+    """
+    per_graph = _CACHE.get(G) if _weakrefable(G) else None
+    cache = getattr(G, "__networkx_cache__", None)
+    if not per_graph or not isinstance(cache, dict):
+        return None
+    mark = cache.get(STRUCTURE_MARK)
+    for snap, _ in per_graph.values():
+        if snap.tracked and snap.mark is not None and snap.mark is mark and snap.version == EdgeData.version:
+            return EdgeData.version, mark
+    return None
+
+
 def _weakrefable(G: object) -> bool:
     try:
         weakref.ref(G)

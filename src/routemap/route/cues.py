@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from typing import Any
 
 import geopandas as gpd
@@ -19,16 +20,13 @@ import pandas as pd
 import shapely
 from shapely import LineString
 
+from routemap._crs import utm_crs
 from routemap.settings import UNIT_M
 
 #: An unnamed way this close to a parallel named street takes its name.
 ALONGSIDE_M = 30.0
 #: Stretches shorter than this between two cues are folded into the stretch before them.
 MIN_STRETCH_M = 40.0
-#: Named streets are looked for within the route's bounding box grown by this many degrees (about 200 m
-#: north-south, 100-200 m east-west at mid latitudes): far more than ALONGSIDE_M, so no street beside the
-#: route is missed, yet it keeps the scan of the graph's edges local.
-NAMED_SEARCH_PAD_DEG = 0.002
 #: Classes of way that are "the sidewalk of" a street they run beside.
 SIDEWALK_CLASSES = {"footway", "path", "pedestrian", "steps", "cycleway", "corridor"}
 
@@ -65,33 +63,57 @@ def _local_bearing(line: LineString, at_m: float, span_m: float = 20.0) -> float
     return _bearing_xy(a.x, a.y, b.x, b.y)
 
 
-def _alongside_names(route: Any, edges: gpd.GeoDataFrame, utm: Any) -> list[str]:
-    """Return, per route edge, the named street it runs alongside ('' when none or already named)."""
-    unnamed = (edges["name"] == "") & edges["highway"].isin(SIDEWALK_CLASSES | {"service"})
-    out = [""] * len(edges)
-    if not unnamed.any():
-        return out
-    G = route.graph
-    west, south, east, north = edges.total_bounds
-    pad = NAMED_SEARCH_PAD_DEG
+#: Per graph: (its tracked state, the named-street index); see :func:`_named_index`.
+_NAMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _named_index(G: Any) -> tuple[list[str], gpd.GeoSeries, shapely.STRtree] | None:
+    """Return the graph's named streets (names, lines in the graph's UTM zone, an STRtree of them).
+
+    Built once per graph and kept while the graph is unchanged (a graph routemap built and compiled
+    says so cheaply, :func:`routemap.route.compile.tracked_state`); other graphs build it per call.
+    """
+    from routemap.route.compile import tracked_state
+
+    state = tracked_state(G)
+    hit = _NAMED.get(G) if state is not None else None
+    if hit is not None and hit[0] == state:
+        return hit[1]
+    nodes = G.nodes
     rows, geoms = [], []
     for u, v, data in G.edges(data=True):
         name = data.get("name")
         if not name or (isinstance(name, float) and math.isnan(name)):
             continue
-        nu, nv = G.nodes[u], G.nodes[v]
-        if not (west - pad <= nu["x"] <= east + pad and south - pad <= nu["y"] <= north + pad):
-            continue
         if isinstance(name, list):
             name = name[0]
-        geom = data.get("geometry") or LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
+        geom = data.get("geometry")
+        if geom is None:
+            nu, nv = nodes[u], nodes[v]
+            geom = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
         rows.append(str(name))
         geoms.append(geom)
-    if not rows:
+    index = None
+    if rows:
+        lines = gpd.GeoSeries(geoms, crs="EPSG:4326")
+        named = lines.to_crs(utm_crs(lines))
+        index = (rows, named, shapely.STRtree(named.values))
+    if state is not None:
+        _NAMED[G] = (state, index)
+    return index
+
+
+def _alongside_names(route: Any, edges: gpd.GeoDataFrame) -> list[str]:
+    """Return, per route edge, the named street it runs alongside ('' when none or already named)."""
+    unnamed = (edges["name"] == "") & edges["highway"].isin(SIDEWALK_CLASSES | {"service"})
+    out = [""] * len(edges)
+    if not unnamed.any():
         return out
-    named = gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(utm)
-    tree = shapely.STRtree(named.values)
-    route_edges = edges.to_crs(utm)
+    index = _named_index(route.graph)
+    if index is None:
+        return out
+    rows, named, tree = index
+    route_edges = edges.to_crs(named.crs)
     for i in np.nonzero(unnamed.to_numpy())[0]:
         line = route_edges.geometry.iloc[i]
         if line.length < 1.0:
@@ -116,8 +138,7 @@ def cue_sheet(route: Any) -> pd.DataFrame:
     See the module docstring for how sidewalks are named and jogs folded.
     """
     edges = route.to_gdf()
-    utm = gpd.GeoSeries([route.geometry], crs="EPSG:4326").estimate_utm_crs()
-    beside = _alongside_names(route, edges, utm)
+    beside = _alongside_names(route, edges)
     labels, keys = [], []
     for (name, hw), side in zip(edges[["name", "highway"]].itertuples(index=False), beside, strict=True):
         if name:
@@ -152,7 +173,8 @@ def cue_sheet(route: Any) -> pd.DataFrame:
             merged[-1][1] = e
         else:
             merged.append([s, e])
-    line = gpd.GeoSeries([route.geometry], crs="EPSG:4326").to_crs(utm).iloc[0]
+    whole = gpd.GeoSeries([route.geometry], crs="EPSG:4326")
+    line = whole.to_crs(utm_crs(whole)).iloc[0]
     scale = line.length / route.length_m if route.length_m else 1.0
     cues = [_cue(0.0, "depart", labels[0], f"Start on {labels[0]}")]
     for (ps, pe), (s, _) in zip(merged[:-1], merged[1:], strict=True):

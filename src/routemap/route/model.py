@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from shapely import LineString, Point
 
+from routemap._crs import utm_crs
 from routemap.errors import RoutemapError
 from routemap.settings import METERS_PER_MILE
 
@@ -215,7 +216,7 @@ class Route:
         from routemap.route.overlap import doubled_back_m
 
         s = gpd.GeoSeries([self.geometry], crs="EPSG:4326")
-        line = s.to_crs(s.estimate_utm_crs()).iloc[0]
+        line = s.to_crs(utm_crs(s)).iloc[0]
         x, y = np.asarray(line.coords).T
         return doubled_back_m(x, y)
 
