@@ -35,5 +35,8 @@ def test_it_is_a_plain_dict_otherwise():
     assert d == {"length": 1.0, "highway": "residential"} and isinstance(d, dict)
     assert d.get("length") == 1.0 and dict(d) == d and d.copy() == d
     assert EdgeData.version == before  # reading changes nothing
-    back = pickle.loads(pickle.dumps(d))
+    blob = pickle.dumps(d)
+    before = EdgeData.version
+    back = pickle.loads(blob)
     assert type(back) is EdgeData and back == d
+    assert EdgeData.version == before  # rebuilt whole (a cached graph's reload is no change)

@@ -20,6 +20,11 @@ class EdgeData(dict):
     #: Changes made to any EdgeData since the process started.
     version: int = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt by the constructor (in C), not item by item through __setitem__: unpickling a cached
+        # graph is neither slower than with plain dicts nor counted as changes
+        return (EdgeData, (dict(self),))
+
     def __setitem__(self, key: Any, value: Any) -> None:
         EdgeData.version += 1
         super().__setitem__(key, value)
