@@ -742,7 +742,7 @@ def _tree_within(
     local_col = np.minimum(np.searchsorted(nodes, cols), k - 1)
     keep = nodes[local_col] == cols
     entries, local_col = entries[keep], local_col[keep]
-    row_of = np.repeat(np.arange(k), np.diff(base.indptr)[nodes])[keep]
+    row_of = np.repeat(np.arange(k), base.indptr[nodes + 1] - base.indptr[nodes])[keep]
     fpos = cg.perm_t[entries] if reverse else entries  # the entries' positions in cost.data order
     weight = base.data[entries]
     penal = used is not None and used.any()

@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routemap._arrays import unique, unique_index
-from routemap.route.compile import UTM_SLACK, CompiledGraph, csr_ranges, ellipse_nodes
+from routemap.route.compile import MIN_COST, UTM_SLACK, CompiledGraph, csr_ranges, ellipse_nodes
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
 
@@ -70,7 +70,6 @@ class TurnGraph:
     name_id: np.ndarray
     bearing_in: np.ndarray
     bearing_out: np.ndarray
-    graph: csr_matrix  # the arcs by arc_from; its data is overwritten per search with the costs
     arc_eid: np.ndarray  # per arc: the undirected edge id of the next edge
 
     def is_turn(self, e: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -189,10 +188,8 @@ def turn_graph(cg: CompiledGraph) -> TurnGraph:
     keep = cg.col[arc_to] != cg.row[arc_from]  # no U-turns
     arc_from, arc_to = arc_from[keep], arc_to[keep]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(arc_from, minlength=m))]).astype(np.int64)
-    graph = csr_matrix((np.ones(len(arc_to)), arc_to, indptr), shape=(m, m))
     arc_turn = _turn_flags(name_id, b_in, b_out, arc_from, arc_to)
     tg = TurnGraph(
-        graph=graph,
         arc_eid=cg.eid[arc_to],
         arc_from=arc_from,
         arc_to=arc_to,
@@ -335,8 +332,6 @@ def _min_rate(cg: CompiledGraph) -> float:
     """Return the smallest profile cost per metre of any edge (cached): costs over straight distances."""
     rate = cg.cache.get("_min_rate")
     if rate is None:
-        from routemap.route.compile import MIN_COST
-
         rate = cg.cache["_min_rate"] = float(np.min(cg.cost.data / np.maximum(cg.length, MIN_COST)))
     return rate
 
