@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from routemap._crs import utm_crs
 from routemap.network.tiles_pbf import decompress, keep_layers
 
 #: How far around the route the basemap reaches: a runner's sideways glance plus room to pan (metres).
@@ -128,18 +129,6 @@ def street_group(highway: object) -> str:
         if group is not None:
             return group
     return "minor"
-
-
-def utm_crs(geoms: gpd.GeoSeries) -> str:
-    """Return the UTM zone (``"EPSG:326zz"``/``"EPSG:327zz"``) of the centre of ``geoms`` (EPSG:4326).
-
-    The same zone geopandas' ``estimate_utm_crs`` picks away from the zone exceptions (Norway, Svalbard),
-    from arithmetic instead of a CRS database query (a third of a second each, called per layer).
-    """
-    west, south, east, north = geoms.total_bounds
-    lon, lat = (west + east) / 2, (south + north) / 2
-    zone = min(60, max(1, int((lon + 180) // 6) + 1))
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
 #: Routes are simplified to this many metres before the basemap's area is drawn around them.

@@ -36,6 +36,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from routemap._arrays import unique_inverse
+from routemap._crs import utm_crs
 from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
 from routemap.route.profiles import edge_multiplier, profile_weights
@@ -466,7 +467,7 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     node_ids = all_ids[node_keep]
     lon = np.array([G.nodes[i]["x"] for i in node_ids], float)
     lat = np.array([G.nodes[i]["y"] for i in node_ids], float)
-    utm = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").estimate_utm_crs()
+    utm = utm_crs(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326"))
     to_utm = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True)
     ux, uy = to_utm.transform(lon, lat)
     kept_len = float(raw_len[node_keep[raw_u] & node_keep[raw_v]].sum())
