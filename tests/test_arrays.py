@@ -23,3 +23,15 @@ def test_the_helpers_give_numpys_results(values, repeat):
     want, want_inverse = np.unique(a, return_inverse=True)
     assert np.array_equal(got, want) and np.array_equal(inverse, want_inverse.ravel())
     assert np.array_equal(got[inverse], a)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(known=_IDS, asked=_IDS)
+def test_sorted_lookup_finds_what_isin_finds(known, asked):
+    from routemap._arrays import sorted_lookup
+
+    sorted_values = np.unique(np.array(known, dtype=np.int64))
+    values = np.array(asked + known, dtype=np.int64)
+    pos, found = sorted_lookup(sorted_values, values)
+    assert np.array_equal(found, np.isin(values, sorted_values))
+    assert np.array_equal(sorted_values[pos[found]], values[found])

@@ -1,4 +1,4 @@
-"""Sort-based ``unique`` for integer arrays.
+"""Sort-based ``unique`` for integer arrays, and lookups in sorted arrays.
 
 numpy 2.4's ``np.unique`` takes a hash-table path for integer arrays that is two orders of magnitude
 slower than sorting on the large id arrays of a network (measured: 30 s against 0.5 s for 20 million
@@ -46,3 +46,16 @@ def unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse = np.empty(len(a), np.int64)
     inverse[order] = np.cumsum(starts) - 1
     return s[starts], inverse
+
+
+def sorted_lookup(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per value, its position in the sorted array ``sorted_values`` and whether it is there.
+
+    The positions of absent values are in range but meaningless (``np.isin`` without the hashing, and
+    with the positions).
+    """
+    values = np.asarray(values)
+    if len(sorted_values) == 0:
+        return np.zeros(len(values), np.int64), np.zeros(len(values), bool)
+    pos = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return pos, sorted_values[pos] == values

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from routemap._arrays import unique
+from routemap._arrays import sorted_lookup, unique
 from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
 from routemap.network.filters import BIDIRECTIONAL_TYPES, way_filter
@@ -221,9 +221,7 @@ def _segments(chunks, way_flags, ids):
     dup[1:] = (nodes[1:] == nodes[:-1]) & (widx[1:] == widx[:-1])
     if dup.any():
         nodes, widx = nodes[~dup], widx[~dup]
-    pos = np.searchsorted(ids, nodes)
-    pos[pos >= len(ids)] = 0
-    present = (ids[pos] == nodes) if len(ids) else np.zeros(len(nodes), dtype=bool)
+    _, present = sorted_lookup(ids, nodes)
     seg = (widx[1:] == widx[:-1]) & present[1:] & present[:-1]
     a, b, w = nodes[:-1][seg], nodes[1:][seg], widx[:-1][seg]
     if len(a) == 0:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from routemap._arrays import unique_index
+from routemap._arrays import sorted_lookup, unique_index
 from routemap.errors import InputFileError
 from routemap.network.build import NODE_TAGS, WAY_TAGS, gc_paused
 from routemap.network.filters import NETWORK_TYPES, filter_keys
@@ -227,8 +227,7 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
     if node_tags:
         # only the tags of nodes on the streets read (stations, signals elsewhere are no graph nodes)
         tagged = np.fromiter(node_tags, dtype=np.int64, count=len(node_tags))
-        at = np.minimum(np.searchsorted(ids_u, tagged), max(len(ids_u) - 1, 0))
-        on_ways = ids_u[at] == tagged if len(ids_u) else np.zeros(len(tagged), bool)
+        _, on_ways = sorted_lookup(ids_u, tagged)
         if not on_ways.all():
             node_tags = {k: node_tags[k] for k in tagged[on_ways].tolist()}
     if header_ts is None and newest is not None and newest.timestamp() > 0:

@@ -35,7 +35,7 @@ import pyproj
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from routemap._arrays import unique_inverse
+from routemap._arrays import sorted_lookup, unique_inverse
 from routemap._crs import utm_crs
 from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
@@ -740,8 +740,7 @@ def _tree_within(
     base = cg.cost_t if reverse else cg.cost
     entries = csr_ranges(base.indptr, nodes)
     cols = base.indices[entries]
-    local_col = np.minimum(np.searchsorted(nodes, cols), k - 1)
-    keep = nodes[local_col] == cols
+    local_col, keep = sorted_lookup(nodes, cols)
     entries, local_col = entries[keep], local_col[keep]
     row_of = np.repeat(np.arange(k), base.indptr[nodes + 1] - base.indptr[nodes])[keep]
     fpos = cg.perm_t[entries] if reverse else entries  # the entries' positions in cost.data order

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routemap._arrays import unique, unique_index
+from routemap._arrays import sorted_lookup, unique, unique_index
 from routemap.route.compile import MIN_COST, UTM_SLACK, CompiledGraph, csr_ranges, ellipse_nodes
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
@@ -373,8 +373,7 @@ def _best_window(
         states = np.insert(states, at_src, src)
     arcs = csr_ranges(tg.indptr, states)
     to = tg.arc_to[arcs]
-    at = np.minimum(np.searchsorted(states, to), len(states) - 1)
-    ok = states[at] == to
+    at, ok = sorted_lookup(states, to)
     arcs, at = arcs[ok], at[ok]
     weight = base[arcs] + np.where(used[tg.arc_eid[arcs]], (USED_PENALTY - 1.0) * cg.cost.data[to[ok]], 0.0)
     # the arcs come grouped by their state, in the states' order: the CSR layout directly
