@@ -83,9 +83,9 @@ class WayArrays(Sequence):
     """
 
     def __init__(self, way_ids: array, offsets: array, refs: array, tags: list[dict[str, str]]) -> None:
-        self.way_ids = np.frombuffer(way_ids, dtype=np.int64) if len(way_ids) else np.zeros(0, np.int64)
-        self.offsets = np.frombuffer(offsets, dtype=np.int64)
-        self.refs = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64)
+        self.way_ids = _int64s(way_ids)
+        self.offsets = _int64s(offsets)
+        self.refs = _int64s(refs)
         self.tags = tags
         #: set by a caller that hands the ways to the builder and never reads them again: the builder
         #: then releases them once copied (:meth:`release`), lowering a large build's peak memory
@@ -113,6 +113,11 @@ class WayArrays(Sequence):
         refs = self.refs
         for i, tags in enumerate(self.tags):
             yield ids[i], refs[bounds[i] : bounds[i + 1]], tags
+
+
+def _int64s(values: array) -> np.ndarray:
+    """Return an ``array("q")`` as an int64 numpy array without copying it (an empty one as a new array)."""
+    return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
 
 
 #: osmium's undefined coordinate (a way's node the file does not hold).
@@ -208,16 +213,12 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
         raise InputFileError(
             f"{path} is not a readable OSM file ({_short(exc)}); re-download or re-export it"
         ) from exc
+    x_a, y_a = _int64s(xs), _int64s(ys)
     if bbox is None:  # one location per reference, undefined ones (node not in the file) dropped
-        x_a = np.frombuffer(xs, dtype=np.int64) if len(xs) else np.zeros(0, np.int64)
-        y_a = np.frombuffer(ys, dtype=np.int64) if len(ys) else np.zeros(0, np.int64)
         valid = (x_a != _UNDEFINED) & (y_a != _UNDEFINED)
-        ids_a = (np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64))[valid]
-        x_a, y_a = x_a[valid], y_a[valid]
+        ids_a, x_a, y_a = _int64s(refs)[valid], x_a[valid], y_a[valid]
     else:
-        ids_a = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
-        x_a = np.frombuffer(xs, dtype=np.int64) if len(xs) else np.zeros(0, np.int64)
-        y_a = np.frombuffer(ys, dtype=np.int64) if len(ys) else np.zeros(0, np.int64)
+        ids_a = _int64s(ids)
     ids_u, first = unique_index(ids_a)
     # osmium stores integers of 1e-7 degree; dividing (not multiplying by 1e-7) gives the nearest
     # float to the decimal OSM coordinate, as parsing the text does

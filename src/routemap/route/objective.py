@@ -293,7 +293,7 @@ def path_doubled_m(cg: CompiledGraph, path: list[int], prior: list[int] | None =
         nodes = np.asarray(path, np.int64)
         return doubled_back_m(cg.ux[nodes], cg.uy[nodes])
     memo: dict = cg.cache.setdefault("_prior_samples", {})
-    key = (len(prior), prior[0], prior[-1], hash(tuple(prior)))
+    key = tuple(prior)
     line = memo.get(key)
     if line is None:
         p = np.asarray(prior, np.int64)
