@@ -237,10 +237,9 @@ def tracked_state(G: nx.MultiDiGraph) -> tuple[int, object] | None:
     cache = getattr(G, "__networkx_cache__", None)
     if not per_graph or not isinstance(cache, dict):
         return None
-    mark = cache.get(STRUCTURE_MARK)
     for snap, _ in per_graph.values():
-        if snap.tracked and snap.mark is not None and snap.mark is mark and snap.version == EdgeData.version:
-            return EdgeData.version, mark
+        if snap.still_marked(G):
+            return EdgeData.version, cache.get(STRUCTURE_MARK)
     return None
 
 
@@ -309,6 +308,13 @@ class CostSnapshot:
         # one mark per structure: every profile compiled from this state of the graph shares it
         self.mark = cache.setdefault(STRUCTURE_MARK, object())
 
+    def still_marked(self, G: nx.MultiDiGraph) -> bool:
+        """Return True when the O(1) check holds: a tracked graph, no EdgeData changed, the mark in place."""
+        if self.mark is None or EdgeData.version != self.version or len(G._succ) != self.n_nodes:
+            return False
+        cache = getattr(G, "__networkx_cache__", None)
+        return isinstance(cache, dict) and cache.get(STRUCTURE_MARK) is self.mark
+
     def unchanged(self, G: nx.MultiDiGraph) -> bool:
         """Return True when ``G`` still has these edges with these lengths and highway classes.
 
@@ -317,10 +323,8 @@ class CostSnapshot:
         dict, and one added to a known pair grows it, so the snapshot's key dicts must still hold as many
         edges; then every edge's ``length`` and ``highway`` are compared.
         """
-        if self.mark is not None and EdgeData.version == self.version and len(G._succ) == self.n_nodes:
-            cache = getattr(G, "__networkx_cache__", None)
-            if isinstance(cache, dict) and cache.get(STRUCTURE_MARK) is self.mark:
-                return True
+        if self.still_marked(G):
+            return True
         succ = G._succ
         same = (
             len(succ) == self.n_nodes
