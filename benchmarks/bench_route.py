@@ -15,7 +15,10 @@
    across the corridor, each timed (warm median) against one full one-to-all scipy Dijkstra search on the
    same compiled graph in the same run. Targets: demo <= 20 searches, 9 stops <= 30.
 
-Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20] [--only helsinki|searches]``.
+7. ``routemap route`` end to end on a warm cache (a new process each run: imports, the network from the
+   cache, planning, demographics, the map and the files), the demo stops at 15 mi (issue 16: state it).
+
+Run: ``python benchmarks/bench_route.py [--repeat 5] [--pairs 200] [--k-seconds 20] [--only helsinki|searches|cli]``.
 """
 
 from __future__ import annotations
@@ -260,13 +263,45 @@ def bench_searches(repeat: int) -> None:
               f"{route.length_mi:.3f} mi")  # fmt: skip
 
 
+CLI_STOPS = [
+    "34.0617,-118.3040",
+    "MacArthur Park",
+    "Chinatown Central Plaza",
+    "Metropolitan Detention Center",
+]
+
+
+def bench_cli_route(repeat: int) -> None:
+    """``routemap route`` end to end (a new process: imports, network from the cache, plan, files), warm."""
+    import resource
+    import subprocess
+    import sys
+    import tempfile
+
+    cmd = [sys.executable, "-m", "routemap.cli", "route", "--target", TARGET]
+    for stop in CLI_STOPS:
+        cmd += ["--stop", stop]
+    times, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeat + 1):  # the first run fills the caches
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run([*cmd, "--out", f"{tmp}/r{i}"], check=True, capture_output=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if i:
+                times.append(time.perf_counter() - t0)
+                cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    print(f"routemap route, demo stops, 15 mi, warm cache: median {statistics.median(times):.2f} s wall, "
+          f"{statistics.median(cpus):.2f} s CPU over {repeat} runs")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--k-seconds", type=float, default=20.0)
     parser.add_argument(
-        "--only", choices=["helsinki", "searches"], default=None, help="Run only these cases."
+        "--only", choices=["helsinki", "searches", "cli"], default=None, help="Run only these cases."
     )
     args = parser.parse_args()
     if args.only == "helsinki":
@@ -274,6 +309,9 @@ def main() -> None:
         return
     if args.only == "searches":
         bench_searches(args.repeat)
+        return
+    if args.only == "cli":
+        bench_cli_route(args.repeat)
         return
     G, source = la_graph()
     print(f"graph: {source}: {len(G):,} nodes, {G.number_of_edges():,} edges")
@@ -283,6 +321,7 @@ def main() -> None:
     bench_corridor(args.repeat)
     bench_helsinki_loops(args.repeat)
     bench_searches(args.repeat)
+    bench_cli_route(args.repeat)
 
 
 if __name__ == "__main__":
