@@ -327,3 +327,19 @@ def test_a_region_reads_the_turn_attributes_of_its_edges_from_the_whole_graph(he
     assert np.array_equal(in_r, in_w[region.root_pos]) and np.array_equal(out_r, out_w[region.root_pos])
     pairs = set(zip(name_r.tolist(), name_w[region.root_pos].tolist()))
     assert len(pairs) == len(set(name_r.tolist())) == len(set(name_w[region.root_pos].tolist()))
+
+
+def test_ellipse_nodes_are_exactly_the_nodes_inside_the_ellipse(helsinki):
+    cg = compile_graph(helsinki, "run")
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
+        if rng.random() < 0.2:
+            b = a  # a disc
+        straight = float(np.hypot(cg.ux[a] - cg.ux[b], cg.uy[a] - cg.uy[b]))
+        sum_m = straight * rng.uniform(0.9, 3.0) + rng.uniform(0, 400)
+        d = np.hypot(cg.ux - cg.ux[a], cg.uy - cg.uy[a]) + np.hypot(cg.ux - cg.ux[b], cg.uy - cg.uy[b])
+        expected = np.flatnonzero(d <= sum_m) if sum_m >= straight else np.zeros(0, np.int64)
+        assert np.array_equal(compile_mod.ellipse_nodes(cg, a, b, sum_m), expected)
+    # the scratch labels a search borrows are handed back clean
+    assert (compile_mod.scratch_labels(cg, "_node_labels", cg.n) == -1).all()

@@ -35,7 +35,7 @@ import pyproj
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from routemap._arrays import sorted_lookup, unique_inverse
+from routemap._arrays import unique_inverse
 from routemap._crs import utm_crs
 from routemap._edgedata import EdgeData
 from routemap.errors import NetworkError
@@ -637,36 +637,83 @@ class Tree:
 UTM_SLACK = 1.002
 
 
+#: Side of the cells of the node grid behind :func:`ellipse_nodes` (metres): a few city blocks.
+GRID_CELL_M = 250.0
+
+
+def _node_grid(
+    cg: CompiledGraph,
+) -> tuple[float, float, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the node grid (cached): origin, cells per column and column count, sorted cell keys, the
+    node order that sorts them, and the nodes' coordinates in that order."""
+    hit = cg.cache.get("_node_grid")
+    if hit is None:
+        x0, y0 = float(cg.ux.min()), float(cg.uy.min())
+        gx = ((cg.ux - x0) // GRID_CELL_M).astype(np.int64)
+        gy = ((cg.uy - y0) // GRID_CELL_M).astype(np.int64)
+        ny, nx_ = int(gy.max()) + 1, int(gx.max()) + 1
+        key = gx * ny + gy
+        order = np.argsort(key, kind="stable")
+        hit = cg.cache["_node_grid"] = (x0, y0, ny, nx_, key[order], order, cg.ux[order], cg.uy[order])
+    return hit
+
+
 def ellipse_nodes(cg: CompiledGraph, a: int, b: int, sum_m: float) -> np.ndarray:
     """Return the node indices p with straight ``|a p| + |p b| <= sum_m`` (sorted).
 
     Every node of a path from a to b of at most ``sum_m / UTM_SLACK`` metres is among them. Found
-    through a KD-tree of the nodes (cached): the cost follows the ellipse, not the graph.
+    through a grid of the nodes (cached): only the cells of the ellipse's bounding box are read, so the
+    cost follows the ellipse, not the graph.
     """
-    from scipy.spatial import cKDTree
-
-    tree = cg.cache.get("_kdtree_nodes")
-    if tree is None:
-        tree = cg.cache["_kdtree_nodes"] = cKDTree(np.column_stack([cg.ux, cg.uy]))
-    if sum_m <= 0:
+    ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
+    half = sum_m / 2
+    focal = float(np.hypot(bx - ax, by - ay)) / 2
+    if sum_m <= 0 or half < focal:
         return np.zeros(0, np.int64)
-    cx, cy = (cg.ux[a] + cg.ux[b]) / 2, (cg.uy[a] + cg.uy[b]) / 2
-    near = np.asarray(tree.query_ball_point((cx, cy), sum_m / 2), dtype=np.int64)
-    d = np.hypot(cg.ux[near] - cg.ux[a], cg.uy[near] - cg.uy[a]) + np.hypot(
-        cg.ux[near] - cg.ux[b], cg.uy[near] - cg.uy[b]
-    )
-    return np.sort(near[d <= sum_m])
+    minor = np.sqrt(half**2 - focal**2)
+    cos, sin = ((bx - ax) / (2 * focal), (by - ay) / (2 * focal)) if focal > 0 else (1.0, 0.0)
+    hx = np.sqrt((half * cos) ** 2 + (minor * sin) ** 2)  # the ellipse's bounding box
+    hy = np.sqrt((half * sin) ** 2 + (minor * cos) ** 2)
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    x0, y0, ny, nx_, keys, order, xs, ys = _node_grid(cg)
+    gx0, gx1 = max(int((cx - hx - x0) // GRID_CELL_M), 0), min(int((cx + hx - x0) // GRID_CELL_M), nx_ - 1)
+    gy0, gy1 = max(int((cy - hy - y0) // GRID_CELL_M), 0), min(int((cy + hy - y0) // GRID_CELL_M), ny - 1)
+    if gx1 < gx0 or gy1 < gy0:
+        return np.zeros(0, np.int64)
+    cols = np.arange(gx0, gx1 + 1, dtype=np.int64) * ny
+    starts = np.searchsorted(keys, cols + gy0, side="left")
+    stops = np.searchsorted(keys, cols + gy1, side="right")
+    at = spans(starts, stops)
+    x, y = xs[at], ys[at]
+    d = np.hypot(x - ax, y - ay) + np.hypot(x - bx, y - by)
+    return np.sort(order[at[d <= sum_m]])
 
 
-def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Return the CSR positions of every entry of ``rows`` (in row order)."""
-    starts, stops = indptr[rows], indptr[rows + 1]
+def spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Return the concatenated ranges ``starts[i]:stops[i]`` as one index array."""
     counts = stops - starts
     total = int(counts.sum())
     if total == 0:
         return np.zeros(0, np.int64)
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
     return np.arange(total, dtype=np.int64) + offsets
+
+
+def scratch_labels(cg: CompiledGraph, name: str, size: int) -> np.ndarray:
+    """Return a reusable int32 array of ``size`` filled with -1 (cached on ``cg``, one per name).
+
+    A caller writes local labels at a few positions, reads them and sets those positions back to -1
+    (in a ``finally``), so a search costs what it touches, not an allocation of the whole graph.
+    """
+    arr = cg.cache.get(name)
+    if arr is None or len(arr) != size:
+        arr = cg.cache[name] = np.full(size, -1, np.int32)
+    return arr
+
+
+def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return the CSR positions of every entry of ``rows`` (in row order)."""
+    return spans(indptr[rows], indptr[rows + 1])
 
 
 def shortest_tree(
@@ -742,11 +789,17 @@ def _tree_within(
         nodes = np.insert(nodes, at_root, root)
     k = len(nodes)
     base = cg.cost_t if reverse else cg.cost
-    entries = csr_ranges(base.indptr, nodes)
-    cols = base.indices[entries]
-    local_col, keep = sorted_lookup(nodes, cols)
+    counts = base.indptr[nodes + 1] - base.indptr[nodes]
+    entries = spans(base.indptr[nodes], base.indptr[nodes + 1])
+    labels = scratch_labels(cg, "_node_labels", cg.n)
+    labels[nodes] = np.arange(k, dtype=np.int32)
+    try:
+        local_col = labels[base.indices[entries]]
+    finally:
+        labels[nodes] = -1
+    keep = local_col >= 0
     entries, local_col = entries[keep], local_col[keep]
-    row_of = np.repeat(np.arange(k), base.indptr[nodes + 1] - base.indptr[nodes])[keep]
+    row_of = np.repeat(np.arange(k, dtype=np.int32), counts)[keep]
     fpos = cg.perm_t[entries] if reverse else entries  # the entries' positions in cost.data order
     weight = base.data[entries]
     penal = used is not None and used.any()
@@ -754,7 +807,7 @@ def _tree_within(
         assert used is not None
         weight = weight * np.where(used[cg.eid[fpos]], factor, 1.0)
     # rows in order, columns in order within a row (local labels keep the global order): CSR directly
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=k))])
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=k))]).astype(np.int32)
     local = csr_matrix((weight, local_col, indptr), shape=(k, k))
     dist_l, pred_l = dijkstra(local, directed=True, indices=at_root, return_predecessors=True, limit=limit)
     pred_l = np.where(pred_l < 0, -1, pred_l).astype(np.int64)

@@ -383,7 +383,12 @@ def plan_target(
     band = tolerance * target_m / 2
     results: list[tuple[Candidate, list[int]]] = []
     floor_m: float | None = None
+    tried: list[tuple[np.ndarray, np.ndarray]] = []
     for share in placements(base_m):
+        goals, bands = leg_goals(base_m, extra * share, band)
+        if any((np.abs(goals - g) <= b).all() for g, b in tried):
+            continue  # every leg's goal lies in the band of a placement tried: the same legs again
+        tried.append((goals, bands))
         got = plan_legs(
             cg, stops, base_m, extras=extra * share, target_m=target_m, band=band, thorough=thorough,
             objective=objective,
@@ -398,6 +403,16 @@ def plan_target(
                 break  # no more than the stops' own shortest route runs twice: the stops ask for it
     results.sort(key=lambda r: objective.key(r[0], target_m))
     return results
+
+
+def leg_goals(base_m: list[float], extras: np.ndarray, band: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return each leg's goal and band in metres as :func:`plan_legs` aims them (the last leg's goal is
+    its share of the target, which it reaches within ``band``)."""
+    base = np.asarray(base_m, float)
+    goals = base + extras
+    bands = np.where(extras > MIN_LEG_EXTRA_M, np.maximum(band, MIDDLE_LEG_BAND_SHARE * extras), band)
+    bands[-1] = band
+    return goals, bands
 
 
 def plan_legs(

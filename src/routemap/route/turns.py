@@ -27,8 +27,16 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routemap._arrays import sorted_lookup, unique, unique_index
-from routemap.route.compile import MIN_COST, UTM_SLACK, CompiledGraph, csr_ranges, ellipse_nodes
+from routemap._arrays import unique, unique_index
+from routemap.route.compile import (
+    MIN_COST,
+    UTM_SLACK,
+    CompiledGraph,
+    csr_ranges,
+    ellipse_nodes,
+    scratch_labels,
+    spans,
+)
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
 
@@ -280,6 +288,7 @@ def straighten(
     pos = cg.edge_pos(np.asarray(path[:-1]), np.asarray(path[1:]))
     cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
     repeats = _repeats(cg, pos)
+    count = np.bincount(cg.eid[pos], minlength=int(cg.eid.max()) + 1)
     for window_m in WINDOW_M:
         i = 1
         while i < len(path) - 1:
@@ -293,7 +302,7 @@ def straighten(
             old_turns = path_turns(cg, path[i - 1 : j + 2])
             # a replacement longer than this would take the route past hi_m: the search stays within it
             max_new_m = float(cum[j] - cum[i]) + hi_m - float(cum[-1])
-            new = _best_window(cg, tg, path, pos, i, j, max_new_m) if old_turns > 0 else None
+            new = _best_window(cg, tg, path, pos, i, j, max_new_m, count) if old_turns > 0 else None
             if new is not None and new == path[i : j + 1]:
                 new = None  # the window is already the best way through it
             if new is not None:
@@ -314,6 +323,8 @@ def straighten(
                     stop_idx = [s + shift if s >= j else s for s in stop_idx]
                     path = candidate
                     overlap = new_overlap
+                    np.subtract.at(count, cg.eid[pos[i:j]], 1)
+                    np.add.at(count, cg.eid[cpos[i : i + len(new) - 1]], 1)
                     pos = cpos
                     cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
                     repeats = _repeats(cg, pos)
@@ -337,7 +348,14 @@ def _min_rate(cg: CompiledGraph) -> float:
 
 
 def _best_window(
-    cg: CompiledGraph, tg: TurnGraph, path: list[int], pos: np.ndarray, i: int, j: int, max_new_m: float
+    cg: CompiledGraph,
+    tg: TurnGraph,
+    path: list[int],
+    pos: np.ndarray,
+    i: int,
+    j: int,
+    max_new_m: float,
+    count: np.ndarray,
 ) -> list[int] | None:
     """Return the turn-aware best path path[i] -> path[j] of at most ``max_new_m`` metres, arriving on
     the route's edge into path[i], or None.
@@ -345,18 +363,37 @@ def _best_window(
     The search runs on the part of the edge graph a path of that length can use: the nodes inside the
     ellipse with foci path[i] and path[j] whose straight distances sum to ``max_new_m`` (a longer way
     round could not keep the route in its length band), and is bounded by the window's own turn-aware
-    cost. Its cost follows the window, not the network.
+    cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
+    street (``cg.eid``); it is the same on return.
     """
-    # streets used outside the window cost more, as in the length search
-    outside = np.concatenate([pos[: i - 1], pos[j:]])
-    used = np.zeros(int(cg.eid.max()) + 1, bool)
-    used[cg.eid[outside]] = True
+    # streets used outside the window cost more, as in the length search: the route's counts per
+    # street without the window's own edges (and the edge into path[i]), put back below
+    window_eids = cg.eid[pos[i - 1 : j]]
+    np.subtract.at(count, window_eids, 1)
+    try:
+        return _search_window(cg, tg, path, pos, i, j, max_new_m, count)
+    finally:
+        np.add.at(count, window_eids, 1)
+
+
+def _search_window(
+    cg: CompiledGraph,
+    tg: TurnGraph,
+    path: list[int],
+    pos: np.ndarray,
+    i: int,
+    j: int,
+    max_new_m: float,
+    outside: np.ndarray,
+) -> list[int] | None:
+    """Return :func:`_best_window`'s path; ``outside`` counts the route's uses of each street outside
+    the window."""
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     src = int(pos[i - 1])
     inside = pos[i:j]
-    step = cg.cost.data[inside] * np.where(used[cg.eid[inside]], USED_PENALTY, 1.0)
+    step = cg.cost.data[inside] * np.where(outside[cg.eid[inside]] > 0, USED_PENALTY, 1.0)
     old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
     limit = old_cost + 1.0
     # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
@@ -364,24 +401,36 @@ def _best_window(
     if reach_m < np.hypot(cg.ux[path[j]] - cg.ux[path[i]], cg.uy[path[j]] - cg.uy[path[i]]):
         return None
     nodes = ellipse_nodes(cg, path[i], path[j], reach_m)
-    inmask = np.zeros(cg.n, bool)
-    inmask[nodes] = True
-    entries = csr_ranges(cg.cost.indptr, nodes)
-    states = entries[inmask[cg.col[entries]]]  # sorted: rows in order, columns in order within a row
+    node_labels = scratch_labels(cg, "_node_labels", cg.n)
+    node_labels[nodes] = 0
+    try:
+        entries = csr_ranges(cg.cost.indptr, nodes)
+        states = entries[node_labels[cg.col[entries]] >= 0]  # rows in order, columns in order in a row
+    finally:
+        node_labels[nodes] = -1
     at_src = int(np.searchsorted(states, src))
     if at_src == len(states) or states[at_src] != src:
         states = np.insert(states, at_src, src)
-    arcs = csr_ranges(tg.indptr, states)
-    to = tg.arc_to[arcs]
-    at, ok = sorted_lookup(states, to)
-    arcs, at = arcs[ok], at[ok]
-    weight = base[arcs] + np.where(used[tg.arc_eid[arcs]], (USED_PENALTY - 1.0) * cg.cost.data[to[ok]], 0.0)
-    # the arcs come grouped by their state, in the states' order: the CSR layout directly
-    frm = np.searchsorted(states, tg.arc_from[arcs])
     k = len(states)
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(frm, minlength=k))])
+    counts = tg.indptr[states + 1] - tg.indptr[states]
+    arcs = spans(tg.indptr[states], tg.indptr[states + 1])
+    to = tg.arc_to[arcs]
+    state_labels = scratch_labels(cg, "_edge_labels", len(cg.length))
+    state_labels[states] = np.arange(k, dtype=np.int32)
+    try:
+        at = state_labels[to]
+    finally:
+        state_labels[states] = -1
+    ok = at >= 0
+    # the arcs come grouped by their state, in the states' order: the CSR layout directly
+    frm = np.repeat(np.arange(k, dtype=np.int32), counts)[ok]
+    arcs, at, to = arcs[ok], at[ok], to[ok]
+    weight = base[arcs] + np.where(
+        outside[tg.arc_eid[arcs]] > 0, (USED_PENALTY - 1.0) * cg.cost.data[to], 0.0
+    )
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(frm, minlength=k))]).astype(np.int32)
     local = csr_matrix((weight, at, indptr), shape=(k, k))
-    s0 = int(np.searchsorted(states, src))
+    s0 = at_src
     dist, pred = dijkstra(local, directed=True, indices=s0, return_predecessors=True, limit=limit)
     ends_local = np.nonzero(cg.col[states] == path[j])[0]  # entries arriving at path[j]
     if len(ends_local) == 0:
