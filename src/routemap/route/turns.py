@@ -289,6 +289,7 @@ def straighten(
     cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])
     repeats = _repeats(cg, pos)
     count = np.bincount(cg.eid[pos], minlength=int(cg.eid.max()) + 1)
+    best_already: list[tuple[int, int]] = []  # windows (i, j) whose path is the best way through
     for window_m in WINDOW_M:
         i = 1
         while i < len(path) - 1:
@@ -302,8 +303,14 @@ def straighten(
             old_turns = path_turns(cg, path[i - 1 : j + 2])
             # a replacement longer than this would take the route past hi_m: the search stays within it
             max_new_m = float(cum[j] - cum[i]) + hi_m - float(cum[-1])
-            new = _best_window(cg, tg, path, pos, i, j, max_new_m, count) if old_turns > 0 else None
+            # a window inside one found to be the best way through already is one too: every part of
+            # a best path is a best path (its alternatives cost as much or more, and fit the larger
+            # window's length band), so it is not searched again
+            known = any(a <= i and j <= b for a, b in best_already)
+            search = old_turns > 0 and not known
+            new = _best_window(cg, tg, path, pos, i, j, max_new_m, count) if search else None
             if new is not None and new == path[i : j + 1]:
+                best_already.append((i, j))
                 new = None  # the window is already the best way through it
             if new is not None:
                 candidate = path[: i + 1] + new[1:-1] + path[j:]
@@ -321,6 +328,12 @@ def straighten(
                 if ok:
                     shift = len(candidate) - len(path)
                     stop_idx = [s + shift if s >= j else s for s in stop_idx]
+                    # windows wholly before or after the change keep their edges (those after move)
+                    best_already = [
+                        (a, b) if b <= i - 1 else (a + shift, b + shift)
+                        for a, b in best_already
+                        if b <= i - 1 or a >= j + 1
+                    ]
                     path = candidate
                     overlap = new_overlap
                     np.subtract.at(count, cg.eid[pos[i:j]], 1)
