@@ -343,3 +343,20 @@ def test_ellipse_nodes_are_exactly_the_nodes_inside_the_ellipse(helsinki):
         assert np.array_equal(compile_mod.ellipse_nodes(cg, a, b, sum_m), expected)
     # the scratch labels a search borrows are handed back clean
     assert (compile_mod.scratch_labels(cg, "_node_labels", cg.n) == -1).all()
+
+
+def test_a_tree_sums_lazily_and_path_metres_is_its_sum(helsinki):
+    cg = compile_graph(helsinki, "run")
+    rng = np.random.default_rng(5)
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    used[rng.choice(len(used), len(used) // 10, replace=False)] = True
+    a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
+    tree = shortest_tree(cg, a, used=used, factor=5.0)
+    assert tree.sums is not None  # nothing summed yet
+    v = int(rng.choice(np.flatnonzero(np.isfinite(tree.cost))))
+    p = tree.path(v)
+    pos = cg.edge_pos(np.asarray(p[:-1]), np.asarray(p[1:]))
+    assert tree.metres[v] == pytest.approx(cg.length[pos].sum())
+    assert tree.repeat[v] == pytest.approx((cg.length[pos] * used[cg.eid[pos]]).sum())
+    assert tree.sums is None
+    assert compile_mod.path_metres(cg, a, b) == pytest.approx(shortest_tree(cg, a).metres[b])

@@ -607,15 +607,37 @@ class Tree:
 
     ``cost`` is the profile cost along the tree, ``metres`` the real length, ``repeat`` the metres on
     edges flagged as already used; ``pred`` the parent (forward) or next hop (reverse); -1 at the root and
-    for unreachable nodes (whose cost is inf).
+    for unreachable nodes (whose cost is inf). ``metres`` and ``repeat`` may be computed on first use
+    (``sums``): a search that only needs one path does not pay for every node's sums.
     """
 
     root: int
     reverse: bool
     cost: np.ndarray
     pred: np.ndarray
-    metres: np.ndarray
-    repeat: np.ndarray
+    _metres: np.ndarray | None = field(default=None, repr=False)
+    _repeat: np.ndarray | None = field(default=None, repr=False)
+    sums: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+
+    def _sum(self) -> None:
+        if self._metres is None or self._repeat is None:
+            assert self.sums is not None, "a tree needs its sums or a way to compute them"
+            self._metres, self._repeat = self.sums()
+            self.sums = None
+
+    @property
+    def metres(self) -> np.ndarray:
+        """Metres along the tree from the root to each node (0 where unreached)."""
+        self._sum()
+        assert self._metres is not None
+        return self._metres
+
+    @property
+    def repeat(self) -> np.ndarray:
+        """Metres on used edges along the tree from the root to each node."""
+        self._sum()
+        assert self._repeat is not None
+        return self._repeat
 
     def path(self, v: int) -> list[int]:
         """Return the node indices from the root to ``v`` (forward) or from ``v`` to the root (reverse)."""
@@ -752,19 +774,22 @@ def shortest_tree(
     graph = cg.penalized_one(used, factor, reverse)
     dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True, limit=limit)
     pred = np.where(pred < 0, -1, pred).astype(np.int64)
-    has = pred >= 0
-    v = np.nonzero(has)[0]
-    pos = cg.edge_pos(pred[v], v) if not reverse else cg.edge_pos(v, pred[v])
-    metres = np.zeros(len(dist))
-    metres[v] = cg.length[pos]
-    if used is not None and used.any():
-        repeat = np.zeros(len(dist))
-        repeat[v] = np.where(used[cg.eid[pos]], cg.length[pos], 0.0)
-        metres, repeat = tree_sums(pred, metres, repeat)
-    else:
-        (metres,) = tree_sums(pred, metres)
-        repeat = np.zeros(len(dist))
-    return Tree(int(root), reverse, dist, pred, metres, repeat)
+
+    def sums() -> tuple[np.ndarray, np.ndarray]:
+        v = np.nonzero(pred >= 0)[0]
+        pos = cg.edge_pos(pred[v], v) if not reverse else cg.edge_pos(v, pred[v])
+        metres = np.zeros(len(dist))
+        metres[v] = cg.length[pos]
+        if used is not None and used.any():
+            repeat = np.zeros(len(dist))
+            repeat[v] = np.where(used[cg.eid[pos]], cg.length[pos], 0.0)
+            metres, repeat = tree_sums(pred, metres, repeat)
+        else:
+            (metres,) = tree_sums(pred, metres)
+            repeat = np.zeros(len(dist))
+        return metres, repeat
+
+    return Tree(int(root), reverse, dist, pred, sums=sums)
 
 
 def _tree_within(
@@ -886,11 +911,17 @@ def tree_reaching(
 
 
 def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
-    """Return the metres of the cost-optimal path from node index ``a`` to ``b`` (inf if none).
+    """Return the metres of the cost-optimal path from node index ``a`` to ``b`` (0 if ``b`` cannot be
+    reached, as :attr:`Tree.metres` says of nodes a tree does not reach).
 
-    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b``.
+    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b`` and
+    sums only that path.
     """
-    return float(tree_reaching(cg, a, b).metres[b])
+    tree = tree_reaching(cg, a, b)
+    if not np.isfinite(tree.cost[b]):
+        return 0.0  # as the tree's sums say of a node they do not reach
+    p = np.asarray(tree.path(b), np.int64)
+    return float(cg.length[cg.edge_pos(p[:-1], p[1:])].sum()) if len(p) > 1 else 0.0
 
 
 def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:
