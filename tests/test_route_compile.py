@@ -342,7 +342,7 @@ def test_ellipse_nodes_are_exactly_the_nodes_inside_the_ellipse(helsinki):
         expected = np.flatnonzero(d <= sum_m) if sum_m >= straight else np.zeros(0, np.int64)
         assert np.array_equal(compile_mod.ellipse_nodes(cg, a, b, sum_m), expected)
     # the scratch labels a search borrows are handed back clean
-    assert (compile_mod.scratch_labels(cg, "_node_labels", cg.n) == -1).all()
+    assert (compile_mod._scratch_labels(cg, "_node_labels", cg.n) == -1).all()
 
 
 def test_a_tree_sums_lazily_and_path_metres_is_its_sum(helsinki):

@@ -721,16 +721,27 @@ def spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def scratch_labels(cg: CompiledGraph, name: str, size: int) -> np.ndarray:
-    """Return a reusable int32 array of ``size`` filled with -1 (cached on ``cg``, one per name).
-
-    A caller writes local labels at a few positions, reads them and sets those positions back to -1
-    (in a ``finally``), so a search costs what it touches, not an allocation of the whole graph.
-    """
+def _scratch_labels(cg: CompiledGraph, name: str, size: int) -> np.ndarray:
+    """Return a reusable int32 array of ``size`` filled with -1 (cached on ``cg``, one per name)."""
     arr = cg.cache.get(name)
     if arr is None or len(arr) != size:
         arr = cg.cache[name] = np.full(size, -1, np.int32)
     return arr
+
+
+def local_labels(cg: CompiledGraph, name: str, size: int, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return, per value, its position in ``keys`` (indices below ``size``), or -1 when it is not there.
+
+    Works on a reusable array of ``size`` cached on ``cg`` under ``name``: only the ``keys`` positions
+    are written, and they are set back to -1 before returning, so a search costs what it touches, not
+    an allocation (or a binary search) over the whole graph.
+    """
+    labels = _scratch_labels(cg, name, size)
+    labels[keys] = np.arange(len(keys), dtype=np.int32)
+    try:
+        return labels[values]
+    finally:
+        labels[keys] = -1
 
 
 def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -816,12 +827,7 @@ def _tree_within(
     base = cg.cost_t if reverse else cg.cost
     counts = base.indptr[nodes + 1] - base.indptr[nodes]
     entries = spans(base.indptr[nodes], base.indptr[nodes + 1])
-    labels = scratch_labels(cg, "_node_labels", cg.n)
-    labels[nodes] = np.arange(k, dtype=np.int32)
-    try:
-        local_col = labels[base.indices[entries]]
-    finally:
-        labels[nodes] = -1
+    local_col = local_labels(cg, "_node_labels", cg.n, nodes, base.indices[entries])
     keep = local_col >= 0
     entries, local_col = entries[keep], local_col[keep]
     row_of = np.repeat(np.arange(k, dtype=np.int32), counts)[keep]

@@ -436,15 +436,17 @@ def plan_legs(
     stop_idx = [0]
     done_m = 0.0
     legs = len(stops) - 1
+    goals, bands = leg_goals(base_m, extras, band)
     for i in range(legs):
         a, b = stops[i], stops[i + 1]
         goal: float | None
+        leg_band = float(bands[i])
         if i == legs - 1:
-            goal, leg_band = target_m - done_m, band
+            goal = target_m - done_m
         elif extras[i] > MIN_LEG_EXTRA_M:
-            goal, leg_band = base_m[i] + extras[i], max(band, MIDDLE_LEG_BAND_SHARE * extras[i])
+            goal = float(goals[i])
         else:
-            goal, leg_band = None, band
+            goal = None
         if goal is not None and goal <= 0:
             return None
         leg = plan_leg(

@@ -34,7 +34,7 @@ from routemap.route.compile import (
     CompiledGraph,
     csr_ranges,
     ellipse_nodes,
-    scratch_labels,
+    local_labels,
     spans,
 )
 from routemap.route.cues import street_key
@@ -377,36 +377,22 @@ def _best_window(
     ellipse with foci path[i] and path[j] whose straight distances sum to ``max_new_m`` (a longer way
     round could not keep the route in its length band), and is bounded by the window's own turn-aware
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
-    street (``cg.eid``); it is the same on return.
+    street (``cg.eid``).
     """
-    # streets used outside the window cost more, as in the length search: the route's counts per
-    # street without the window's own edges (and the edge into path[i]), put back below
-    window_eids = cg.eid[pos[i - 1 : j]]
-    np.subtract.at(count, window_eids, 1)
-    try:
-        return _search_window(cg, tg, path, pos, i, j, max_new_m, count)
-    finally:
-        np.add.at(count, window_eids, 1)
+    # streets used outside the window cost more, as in the length search: a street is used outside
+    # when the route runs it more often than the window (with the edge into path[i]) does
+    window_eids = np.sort(cg.eid[pos[i - 1 : j]])
 
+    def used_outside(eids: np.ndarray) -> np.ndarray:
+        in_window = np.searchsorted(window_eids, eids, "right") - np.searchsorted(window_eids, eids, "left")
+        return count[eids] > in_window
 
-def _search_window(
-    cg: CompiledGraph,
-    tg: TurnGraph,
-    path: list[int],
-    pos: np.ndarray,
-    i: int,
-    j: int,
-    max_new_m: float,
-    outside: np.ndarray,
-) -> list[int] | None:
-    """Return :func:`_best_window`'s path; ``outside`` counts the route's uses of each street outside
-    the window."""
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     src = int(pos[i - 1])
     inside = pos[i:j]
-    step = cg.cost.data[inside] * np.where(outside[cg.eid[inside]] > 0, USED_PENALTY, 1.0)
+    step = cg.cost.data[inside] * np.where(used_outside(cg.eid[inside]), USED_PENALTY, 1.0)
     old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
     limit = old_cost + 1.0
     # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
@@ -414,13 +400,9 @@ def _search_window(
     if reach_m < np.hypot(cg.ux[path[j]] - cg.ux[path[i]], cg.uy[path[j]] - cg.uy[path[i]]):
         return None
     nodes = ellipse_nodes(cg, path[i], path[j], reach_m)
-    node_labels = scratch_labels(cg, "_node_labels", cg.n)
-    node_labels[nodes] = 0
-    try:
-        entries = csr_ranges(cg.cost.indptr, nodes)
-        states = entries[node_labels[cg.col[entries]] >= 0]  # rows in order, columns in order in a row
-    finally:
-        node_labels[nodes] = -1
+    entries = csr_ranges(cg.cost.indptr, nodes)
+    in_ellipse = local_labels(cg, "_node_labels", cg.n, nodes, cg.col[entries]) >= 0
+    states = entries[in_ellipse]  # rows in order, columns in order within a row
     at_src = int(np.searchsorted(states, src))
     if at_src == len(states) or states[at_src] != src:
         states = np.insert(states, at_src, src)
@@ -428,23 +410,17 @@ def _search_window(
     counts = tg.indptr[states + 1] - tg.indptr[states]
     arcs = spans(tg.indptr[states], tg.indptr[states + 1])
     to = tg.arc_to[arcs]
-    state_labels = scratch_labels(cg, "_edge_labels", len(cg.length))
-    state_labels[states] = np.arange(k, dtype=np.int32)
-    try:
-        at = state_labels[to]
-    finally:
-        state_labels[states] = -1
+    at = local_labels(cg, "_edge_labels", len(cg.length), states, to)
     ok = at >= 0
     # the arcs come grouped by their state, in the states' order: the CSR layout directly
     frm = np.repeat(np.arange(k, dtype=np.int32), counts)[ok]
     arcs, at, to = arcs[ok], at[ok], to[ok]
     weight = base[arcs] + np.where(
-        outside[tg.arc_eid[arcs]] > 0, (USED_PENALTY - 1.0) * cg.cost.data[to], 0.0
+        used_outside(tg.arc_eid[arcs]), (USED_PENALTY - 1.0) * cg.cost.data[to], 0.0
     )
     indptr = np.concatenate([[0], np.cumsum(np.bincount(frm, minlength=k))]).astype(np.int32)
     local = csr_matrix((weight, at, indptr), shape=(k, k))
-    s0 = at_src
-    dist, pred = dijkstra(local, directed=True, indices=s0, return_predecessors=True, limit=limit)
+    dist, pred = dijkstra(local, directed=True, indices=at_src, return_predecessors=True, limit=limit)
     ends_local = np.nonzero(cg.col[states] == path[j])[0]  # entries arriving at path[j]
     if len(ends_local) == 0:
         return None
@@ -456,7 +432,7 @@ def _search_window(
         return None
     e = int(ends_local[int(np.argmin(final))])
     chain_ = [e]
-    while chain_[-1] != s0:
+    while chain_[-1] != at_src:
         p = int(pred[chain_[-1]])
         if p < 0:
             return None
