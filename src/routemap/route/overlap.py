@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from routemap._arrays import unique
-
 #: Sample spacing along the route (metres): fine enough for a city block, coarse enough to be cheap.
 SPACING_M = 10.0
 #: A later sample this close to an earlier one runs alongside it: across a wide boulevard, sidewalk to
@@ -109,16 +107,21 @@ class Samples:
 
     def doubled_m(self, *, from_m: float, radius_m: float, gap_m: float, min_cos: float) -> float:
         """Return the metres of this line beyond ``from_m`` that run alongside an earlier part of it."""
+        flagged = self._alongside_itself(radius_m=radius_m, gap_m=gap_m, min_cos=min_cos)
+        return float((flagged & (self.s > from_m)).sum() * self.spacing_m)
+
+    def _alongside_itself(self, *, radius_m: float, gap_m: float, min_cos: float) -> np.ndarray:
+        """Return, per sample, whether it runs alongside a sample at least ``gap_m`` earlier on this line."""
         s, ux, uy = self.s, self.ux, self.uy
+        flagged = np.zeros(len(s), bool)
         pairs = self.tree.query_pairs(radius_m, output_type="ndarray")
-        if len(pairs) == 0:
-            return 0.0
-        i, j = pairs[:, 0], pairs[:, 1]
-        swap = s[i] > s[j]
-        i, j = np.where(swap, j, i), np.where(swap, i, j)
-        along = np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos
-        late = (s[j] - s[i] > gap_m) & (s[j] > from_m)
-        return float(len(unique(j[along & late])) * self.spacing_m)
+        if len(pairs):
+            i, j = pairs[:, 0], pairs[:, 1]
+            swap = s[i] > s[j]
+            i, j = np.where(swap, j, i), np.where(swap, i, j)
+            ok = (np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos) & (s[j] - s[i] > gap_m)
+            flagged[j[ok]] = True
+        return flagged
 
     def doubled_after(
         self,
@@ -136,16 +139,7 @@ class Samples:
         new = Samples.of(x, y, spacing_m, offset_m=self.total_m)
         if new is None or new.total_m <= gap_m or len(new.s) == 0:
             return 0.0
-        flagged = np.zeros(len(new.s), bool)
-        pairs = new.tree.query_pairs(radius_m, output_type="ndarray")
-        if len(pairs):
-            i, j = pairs[:, 0], pairs[:, 1]
-            swap = new.s[i] > new.s[j]
-            i, j = np.where(swap, j, i), np.where(swap, i, j)
-            ok = (np.abs(new.ux[i] * new.ux[j] + new.uy[i] * new.uy[j]) >= min_cos) & (
-                new.s[j] - new.s[i] > gap_m
-            )
-            flagged[j[ok]] = True
+        flagged = new._alongside_itself(radius_m=radius_m, gap_m=gap_m, min_cos=min_cos)
         if len(self.s):
             near = self.tree.sparse_distance_matrix(new.tree, radius_m, output_type="ndarray")
             i, j = near["i"].astype(np.int64), near["j"].astype(np.int64)
