@@ -163,6 +163,9 @@ def test_finish_ranks_every_ending_in_the_band(ring_spur):
     )
     paths = [ids(cg, c.path) for c in got]
     assert paths[0] == [0, 11, 10, 9, 8, 7, 6, 5, 4]
+    # every ending on the long side (5..11) gives that one path: it is measured and listed once
+    assert paths.count(paths[0]) == 1
+    assert len({tuple(p) for p in paths}) == len(paths)
     assert [0, 1, 2, 12, 2, 3, 4] in paths
     spur = got[paths.index([0, 1, 2, 12, 2, 3, 4])]
     assert spur.repeated_m == 200.0

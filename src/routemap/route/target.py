@@ -236,6 +236,8 @@ def finish(
 
     ``fwd`` grows from the prefix's last node p, ``rev`` grows towards b; ``prefix_m`` is the prefix's
     length. The endings v are screened by the objective on tree estimates, the first ``top_k`` measured.
+    Endings that give the same path as one before them (v on the way from an earlier ending to b) are
+    measured once: the list holds each path once.
     """
     total = prefix_m + fwd.metres + rev.metres
     ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (total >= lo) & (total <= hi)
@@ -245,8 +247,14 @@ def finish(
     proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
     order = objective.screen_order(proxy, fwd.cost[v] + rev.cost[v], v)
     out = []
+    seen: set[tuple[int, ...]] = set()
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
+        # the same path from another ending measures the same: half the endings of a leg repeat one
+        sig = tuple(path)
+        if sig in seen:
+            continue
+        seen.add(sig)
         out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
     out.sort(key=lambda c: objective.key(c, goal))
     return out
