@@ -136,3 +136,108 @@ def test_simplification_equals_osmnx(ways, network_type):
     assert edges(ours) == edges(expected)
     counts = ox.stats.count_streets_per_node(expected)
     assert {n: d["street_count"] for n, d in ours.nodes(data=True)} == counts
+
+
+# --- the vectorized path walk and attribute merge against the per-node code they replace --------------
+import numpy as np  # noqa: E402
+from hypothesis import example  # noqa: E402
+from osmnx import simplification as ox_simplification  # noqa: E402
+
+from routemap._arrays import unique_index  # noqa: E402
+from routemap.network.simplify import _aggregate, _chain_paths, endpoints_mask  # noqa: E402
+
+
+@st.composite
+def _random_segments(draw):
+    """Directed segments of random ways on a few nodes: one-way and two-way chains, loops back to a
+    way's start, repeated nodes and repeated ways (parallel edges), in the builder's order."""
+    n_nodes = draw(st.integers(2, 9))
+    u, v = [], []
+    for _ in range(draw(st.integers(1, 8))):
+        nodes = draw(st.lists(st.integers(0, n_nodes - 1), min_size=2, max_size=8))
+        if draw(st.booleans()):
+            nodes.append(nodes[0])  # a ring
+        forward = [(a, b) for a, b in zip(nodes[:-1], nodes[1:]) if a != b]
+        back = [(b, a) for a, b in forward] if draw(st.booleans()) else []
+        for a, b in forward + back:
+            u.append(a)
+            v.append(b)
+    return n_nodes, np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
+
+
+def _osmnx_paths(n_nodes, u, v):
+    """The paths osmnx's ``_build_path`` walks on the same graph, in routemap's order (by endpoint)."""
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(n_nodes))
+    G.add_edges_from(zip(u.tolist(), v.tolist()))
+    ends = {n for n in G if ox_simplification._is_endpoint(G, n, None, None)}
+    return ends, [
+        ox_simplification._build_path(G, e, s, ends)
+        for e in sorted(ends)
+        for s in G.successors(e)
+        if s not in ends
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_random_segments())
+@example((4, np.array([0, 1, 2, 3, 0, 2, 1, 3]), np.array([1, 2, 0, 0, 2, 1, 0, 3])))  # two-way ring at 0
+@example((4, np.array([0, 1, 1, 2, 3]), np.array([1, 0, 2, 3, 1])))  # one-way loop back to node 1
+@example((3, np.array([0, 0, 2, 1]), np.array([1, 1, 1, 0])))  # parallel edges: interior node 1
+def test_chain_walk_equals_osmnx_build_path(segments):
+    n_nodes, u, v = segments
+    if not len(u):
+        return
+    is_end = endpoints_mask(u, v, n_nodes)
+    pair_codes, pair_first = unique_index(u * np.int64(n_nodes) + v)
+    flat, sizes = _chain_paths(pair_codes, pair_first, is_end, n_nodes)
+    ends, expected = _osmnx_paths(n_nodes, u, v)
+    assert set(np.flatnonzero(is_end).tolist()) == ends
+    paths = np.split(flat, np.cumsum(sizes)[:-1]) if len(sizes) else []
+    assert [p.tolist() for p in paths] == expected
+
+
+def _aggregate_reference(dicts):
+    """The merge as routemap did it before (osmnx's: one value if all agree, else the sorted set)."""
+    out = {}
+    for k in dict.fromkeys(k for d in dicts for k in d):
+        vals = [d[k] for d in dicts if k in d]
+        first = vals[0]
+        if len(vals) == 1 or all(v == first for v in vals[1:]):
+            out[k] = first
+            continue
+        uniq = set(vals)
+        if len(uniq) == 1:
+            out[k] = first
+        elif all(type(x) is type(first) for x in uniq):
+            out[k] = sorted(uniq)
+        else:
+            out[k] = sorted(uniq, key=lambda x: (str(type(x)), x))
+    return out
+
+
+_NAN = float("nan")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["osmid", "highway", "name", "oneway", "lanes", "bridge"]),
+            st.sampled_from([1, 2, True, False, 0, "a", "b", None, 1.5, _NAN]),
+        ),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_aggregate_equals_reference(dicts):
+    try:
+        expected = _aggregate_reference(dicts)
+    except TypeError:  # values of one key that do not sort (None with None-less types...): both fail
+        with pytest.raises(TypeError):
+            _aggregate(dicts)
+        return
+    got = _aggregate(dicts)
+    assert list(got) == list(expected)
+    for k in got:
+        assert repr(got[k]) == repr(expected[k]) and type(got[k]) is type(expected[k])

@@ -17,7 +17,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from routemap._arrays import unique, unique_index
+from routemap._arrays import sorted_lookup, unique, unique_index
 from routemap._edgedata import EdgeData
 
 
@@ -73,41 +73,31 @@ def simplify_segments(
     """
     n_nodes = len(xs)
     is_end = endpoints_mask(u, v, n_nodes)
-    # first segment of each directed pair, and successors in first-insertion order (networkx's order)
-    pair = u * np.int64(n_nodes) + v
-    pair_codes, pair_first = unique_index(pair)
-    # the first segment of each pair, looked up by binary search (a dict of millions of pairs costs GBs)
+    # the distinct directed pairs and the first segment of each (networkx keeps the first insertion's
+    # order), looked up by binary search (a dict of millions of pairs costs GBs)
+    pair_codes, pair_first = unique_index(u * np.int64(n_nodes) + v)
     first_seg = (pair_codes, pair_first)
-    first = np.sort(pair_first)
-    succ: dict[int, list[int]] = {}
-    for a, b in zip(u[first].tolist(), v[first].tolist()):
-        succ.setdefault(a, []).append(b)
+    flat, sizes = _chain_paths(pair_codes, pair_first, is_end, n_nodes)
 
-    ends = np.flatnonzero(is_end).tolist()
-    end_set = set(ends)
-    paths = []
-    for e in ends:
-        for s in succ.get(e, ()):
-            if s not in end_set:
-                paths.append(_build_path(succ, e, s, end_set))
-
+    # the interior nodes of the paths go: all but the first and last node of each
     removed = np.zeros(n_nodes, dtype=bool)
-    # the walk's structures are done: free them before the edges (most of a big build's memory) are made
-    del succ, end_set, ends
-    interior = np.fromiter((n for p in paths for n in p[1:-1]), dtype=np.int64)
-    removed[interior] = True
-    del interior
+    inner = np.ones(len(flat), dtype=bool)
+    last = np.cumsum(sizes) - 1
+    inner[last] = False
+    inner[last - sizes + 1] = False
+    removed[flat[inner]] = True
+    del inner, last
     keep_seg = ~(removed[u] | removed[v])
     eu, ev = u[keep_seg], v[keep_seg]
     datas: list[dict[str, Any]] = [
         EdgeData(way_attrs[k], reversed=r, length=d)
         for k, r, d in zip(w[keep_seg].tolist(), rev[keep_seg].tolist(), length[keep_seg].tolist())
     ]
-    if paths:
-        pu, pv, pdata = _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs)
+    if len(sizes):
+        pu, pv, pdata = _path_edges(flat, sizes, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs)
         eu, ev = np.concatenate([eu, pu]), np.concatenate([ev, pv])
         datas.extend(pdata)
-    del paths
+    del flat, sizes
     kept = ~removed
     kept &= ~_ring_nodes(eu, ev, is_end, n_nodes)
     if not kept.all():
@@ -117,76 +107,136 @@ def simplify_segments(
     return kept, (eu, ev, datas)
 
 
-def _build_path(succ: dict[int, list[int]], e: int, s: int, ends: set[int]) -> list[int]:
-    """Return the node path from endpoint ``e`` through ``s`` to the next endpoint (osmnx's rules)."""
-    path = [e, s]
-    seen = {e, s}
-    for nxt in succ.get(s, ()):
-        if nxt in seen:
-            continue
-        node = nxt
-        path.append(node)
-        seen.add(node)
-        while node not in ends:
-            options = [n for n in succ.get(node, ()) if n not in seen]
-            if len(options) == 1:
-                node = options[0]
-                path.append(node)
-                seen.add(node)
-            elif not options:
-                if e in succ.get(node, ()):
-                    path.append(e)  # the end of a self-looping chain
-                return path
-            else:  # pragma: no cover - a node with two ways out is an endpoint by definition
-                raise RuntimeError(f"impossible simplification pattern near node index {node}")
-        return path
-    return path
+def _chain_paths(
+    pair_codes: np.ndarray, pair_first: np.ndarray, is_end: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the paths of osmnx's ``_build_path`` as one flat array of node indices and each path's size.
+
+    Parameters
+    ----------
+    pair_codes, pair_first
+        The distinct directed pairs ``u * n_nodes + v`` (sorted) and the index of each one's first segment.
+    is_end
+        The endpoint mask (:func:`endpoints_mask`).
+    n_nodes
+        The number of nodes.
+
+    Returns
+    -------
+    flat, sizes
+        The nodes of all paths one after the other, and the number of nodes of each path. The paths come
+        in osmnx's order: by start endpoint, then by successor in networkx's order (first insertion).
+
+    Notes
+    -----
+    osmnx walks a path from each endpoint ``e`` through each successor ``s`` that is no endpoint. An
+    interior node has exactly two distinct neighbours, so its walk has one way on: to the neighbour it did
+    not come from, if the edge there exists (else the path stops, a digitization quirk osmnx keeps). The
+    walk stops at the first endpoint (``e`` itself closes a self-looping chain) and never meets an interior
+    node twice (it would have a third neighbour). All paths advance in lockstep, one numpy step per node.
+    """
+    a = pair_codes // n_nodes
+    b = pair_codes % n_nodes
+    # both neighbours of each interior node, and whether the edge to each exists
+    inner = np.flatnonzero(~is_end)
+    nbr = unique(np.concatenate([pair_codes, b * np.int64(n_nodes) + a]))
+    at = np.searchsorted(nbr, inner * np.int64(n_nodes))
+    nb0 = np.zeros(n_nodes, dtype=np.int64)
+    nb1 = np.zeros(n_nodes, dtype=np.int64)
+    nb0[inner] = nbr[at] % n_nodes
+    nb1[inner] = nbr[at + 1] % n_nodes
+    del nbr, at
+    out0 = np.zeros(n_nodes, dtype=bool)
+    out1 = np.zeros(n_nodes, dtype=bool)
+    out0[inner] = sorted_lookup(pair_codes, inner * np.int64(n_nodes) + nb0[inner])[1]
+    out1[inner] = sorted_lookup(pair_codes, inner * np.int64(n_nodes) + nb1[inner])[1]
+    del inner
+
+    start = np.flatnonzero(is_end[a] & ~is_end[b])
+    start = start[np.lexsort((pair_first[start], a[start]))]
+    n_paths = len(start)
+    ids = np.arange(n_paths)
+    prev, head = a[start], b[start]
+    chains, nodes = [ids, ids], [prev, head]
+    while len(ids):
+        other = nb0[head] == prev  # came from the first neighbour: go on to the second
+        nxt = np.where(other, nb1[head], nb0[head])
+        ok = np.where(other, out1[head], out0[head])
+        ids, prev, head = ids[ok], head[ok], nxt[ok]
+        chains.append(ids)
+        nodes.append(head)
+        go = ~is_end[head]
+        ids, prev, head = ids[go], prev[go], head[go]
+    chain = np.concatenate(chains)
+    # the steps were recorded in order: a stable sort by path keeps each path's nodes in order
+    flat = np.concatenate(nodes)[np.argsort(chain, kind="stable")]
+    return flat, np.bincount(chain, minlength=n_paths)
 
 
-def _path_edges(paths, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
-    """Return the merged edges of ``paths`` with aggregated attributes and vectorized geometries."""
-    flat = np.fromiter((n for p in paths for n in p), dtype=np.int64)
-    sizes = np.fromiter((len(p) for p in paths), dtype=np.int64, count=len(paths))
-    path_id = np.repeat(np.arange(len(paths)), sizes)
-    geoms = shapely.linestrings(np.column_stack([xs[flat], ys[flat]]), indices=path_id)
+def _path_edges(flat, sizes, first_seg, n_nodes, xs, ys, w, rev, length, way_attrs):
+    """Return the merged edges of the paths ``flat``/``sizes`` with aggregated attributes and vectorized
+    geometries."""
+    n_paths = len(sizes)
+    path_id = np.repeat(np.arange(n_paths), sizes)
+    geoms = shapely.linestrings(np.column_stack([xs[flat], ys[flat]]), indices=path_id).tolist()
     # segment index of each consecutive pair in each path
-    same = path_id[1:] == path_id[:-1]
+    last = np.cumsum(sizes) - 1
+    same = np.ones(len(flat) - 1, dtype=bool)
+    same[last[:-1]] = False
     keys = (flat[:-1] * np.int64(n_nodes) + flat[1:])[same]
     pair_codes, pair_first = first_seg
     segs = pair_first[np.searchsorted(pair_codes, keys)]
-    seg_path = path_id[:-1][same]
-    starts = np.searchsorted(seg_path, np.arange(len(paths)))
-    total = np.add.reduceat(length[segs], starts)
-    seg_w = w[segs].tolist()
-    seg_rev = rev[segs].tolist()
-    bounds = [*starts.tolist(), len(segs)]
-    datas = []
-    for i in range(len(paths)):
-        lo, hi = bounds[i], bounds[i + 1]
-        ws = seg_w[lo:hi]
-        # each way once (a path runs many segments of few ways): the merge is the same
-        distinct = list(dict.fromkeys(ws))
-        attrs = _aggregate([way_attrs[k] for k in distinct]) if len(distinct) > 1 else way_attrs[ws[0]]
-        rv = set(seg_rev[lo:hi])
-        reversed_ = rv.pop() if len(rv) == 1 else sorted(rv)
-        datas.append(EdgeData(attrs, reversed=reversed_, length=float(total[i]), geometry=geoms[i]))
-    ends = np.fromiter((n for p in paths for n in (p[0], p[-1])), dtype=np.int64, count=2 * len(paths))
-    return ends[0::2], ends[1::2], datas
+    starts = last - sizes + 1 - np.arange(n_paths)  # a path of k nodes has k - 1 segments
+    total = np.add.reduceat(length[segs], starts).tolist()
+    seg_w, seg_rev = w[segs], rev[segs]
+    # most paths run along one way in one direction: they take the way's attributes as they are
+    w_lo, w_hi = np.minimum.reduceat(seg_w, starts), np.maximum.reduceat(seg_w, starts)
+    r_lo, r_hi = np.minimum.reduceat(seg_rev, starts), np.maximum.reduceat(seg_rev, starts)
+    attrs = [way_attrs[k] for k in w_lo.tolist()]
+    reversed_: list[Any] = r_lo.tolist()
+    for i in np.flatnonzero(r_lo != r_hi).tolist():
+        reversed_[i] = [False, True]  # osmnx's sorted set of both
+    mixed = np.flatnonzero(w_lo != w_hi)
+    if len(mixed):
+        # the ways along each path of several, once per run of segments of one way (a path runs many
+        # segments of few ways: the merge is the same)
+        run = np.ones(len(segs), dtype=bool)
+        run[1:] = seg_w[1:] != seg_w[:-1]
+        run[starts] = True
+        run &= np.repeat(w_lo != w_hi, sizes - 1)
+        run_w = seg_w[run].tolist()
+        run_end = np.cumsum(np.add.reduceat(run, starts, dtype=np.int64)[mixed]).tolist()
+        lo = 0
+        for i, hi in zip(mixed.tolist(), run_end):
+            attrs[i] = _aggregate([way_attrs[k] for k in dict.fromkeys(run_w[lo:hi])])
+            lo = hi
+    datas = [
+        EdgeData(a, reversed=r, length=d, geometry=g) for a, r, d, g in zip(attrs, reversed_, total, geoms)
+    ]
+    return flat[last - sizes + 1], flat[last], datas
 
 
 def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
     """Return one value per key where all agree, else the sorted unique values (osmnx's merge)."""
-    out: dict[str, Any] = {}
-    for k in dict.fromkeys(k for d in dicts for k in d):  # keys in order of first appearance
-        vals = [d[k] for d in dicts if k in d]
-        first = vals[0]
-        if len(vals) == 1 or all(v == first for v in vals[1:]):
-            out[k] = first
-            continue
+    # keys in order of first appearance, each with its first value; the values that differ from the
+    # first are collected (a value equal to the first adds nothing to the set of values)
+    out = dict(dicts[0])
+    differ: dict[str, list[Any]] = {}
+    for d in dicts[1:]:
+        for k, x in d.items():
+            if k not in out:
+                out[k] = x
+            elif x != out[k]:
+                if k in differ:
+                    differ[k].append(x)
+                else:
+                    differ[k] = [out[k], x]
+    for k, vals in differ.items():
         uniq = set(vals)
-        if len(uniq) == 1:  # equal but not identical values (1 and True): as a set, one
-            out[k] = first
-        elif all(type(x) is type(first) for x in uniq):
+        if len(uniq) == 1:  # unequal but one as a set (the same NaN): osmnx keeps it
+            continue
+        first = vals[0]
+        if all(type(x) is type(first) for x in uniq):
             out[k] = sorted(uniq)  # one type (osmids, names): the same order as by (type, value)
         else:
             out[k] = sorted(uniq, key=lambda x: (str(type(x)), x))
