@@ -532,8 +532,10 @@ def reach_region(cg: CompiledGraph, stops: Sequence[np.ndarray | int], length_m:
     before = np.concatenate([[0.0], np.cumsum(gaps)])
     budget = length_m * REGION_SLACK + REGION_MARGIN_M
     best = np.full(cg.n, np.inf)
+    # each stop's distances once: the end of one leg is the start of the next
+    d1 = np.maximum(np.hypot(cg.ux - centres[0, 0], cg.uy - centres[0, 1]) - radii[0], 0.0)
     for i in range(len(cands) - 1):
-        d0 = np.maximum(np.hypot(cg.ux - centres[i, 0], cg.uy - centres[i, 1]) - radii[i], 0.0)
+        d0 = d1
         d1 = np.maximum(np.hypot(cg.ux - centres[i + 1, 0], cg.uy - centres[i + 1, 1]) - radii[i + 1], 0.0)
         np.minimum(best, before[i] + d0 + d1 + (before[-1] - before[i + 1]), out=best)
     keep = best <= budget
