@@ -156,9 +156,10 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
             .with_filter(streets)
             .with_filter(tagged_nodes)
         )
+        way_type = osmium.osm.Way
         # the NODE | WAY entity filter: the stubs type the items as any OSM entity
         for obj in cast("Iterable[osmium.osm.Node | osmium.osm.Way]", fp):
-            if obj.is_way():
+            if isinstance(obj, way_type):  # is_way() without its Python call (a county has a million)
                 # interned values: a county has millions of "residential"/"yes" that become one string each
                 # (one lookup per wanted key beats making an object of every tag of the way)
                 # pyosmium's own lookup without its Python wrapper (a county looks up ~20 million keys)
@@ -174,7 +175,7 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
                 if bbox is None:
                     # every node: its location as read (an invalid one is osmium's undefined
                     # coordinate, dropped below with numpy rather than tested node by node)
-                    for n in _way_nodes(cast("osmium.osm.Way", obj)):
+                    for n in _way_nodes(obj):
                         loc = n.location
                         refs.append(n.ref)
                         xs.append(loc.x)
@@ -182,7 +183,7 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
                 else:
                     start = len(refs)
                     inside = False
-                    for n in _way_nodes(cast("osmium.osm.Way", obj)):
+                    for n in _way_nodes(obj):
                         ref = n.ref
                         refs.append(ref)
                         loc = n.location
@@ -202,11 +203,13 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
                 way_tags.append(tags)
             else:
                 if bbox is not None:
-                    loc = cast("osmium.osm.Node", obj).location
+                    loc = obj.location
                     if not (west <= loc.x <= east and south <= loc.y <= north):
                         continue
-                node = obj.tags
-                found = {k: v for k in NODE_TAGS if (v := node.get(k)) is not None}
+                # pyosmium's own lookup, as for ways (a county has half a million tagged nodes)
+                data = getattr(obj, "_pyosmium_data", None)
+                get = data.tags_get_value_by_key if data is not None else obj.tags.get
+                found = {k: v for k in NODE_TAGS if (v := get(k, None)) is not None}
                 if found:
                     node_tags[obj.id] = found
     except (RuntimeError, ValueError, OSError) as exc:
