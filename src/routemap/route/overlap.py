@@ -73,7 +73,11 @@ class Samples:
     def tree(self) -> cKDTree:
         """Return the KD-tree of the sample points (built once)."""
         if self._tree is None:
-            self._tree = cKDTree(np.column_stack([self.sx, self.sy]))
+            # built for every candidate leg: an unbalanced, uncompacted tree builds faster, and a query's
+            # answer does not depend on the tree's shape (5-10% of the planner's doubled-back measure)
+            self._tree = cKDTree(
+                np.column_stack([self.sx, self.sy]), compact_nodes=False, balanced_tree=False
+            )
         return self._tree
 
     @classmethod
