@@ -159,12 +159,13 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
         way_type = osmium.osm.Way
         # the NODE | WAY entity filter: the stubs type the items as any OSM entity
         for obj in cast("Iterable[osmium.osm.Node | osmium.osm.Way]", fp):
+            # pyosmium's own tag lookup without its Python wrapper (a county looks up ~20 million keys of
+            # ways and half a million tagged nodes)
+            data = getattr(obj, "_pyosmium_data", None)
+            get = data.tags_get_value_by_key if data is not None else obj.tags.get
             if isinstance(obj, way_type):  # is_way() without its Python call (a county has a million)
                 # interned values: a county has millions of "residential"/"yes" that become one string each
                 # (one lookup per wanted key beats making an object of every tag of the way)
-                # pyosmium's own lookup without its Python wrapper (a county looks up ~20 million keys)
-                data = getattr(obj, "_pyosmium_data", None)
-                get = data.tags_get_value_by_key if data is not None else obj.tags.get
                 tags = {k: intern(v) for k in keys if (v := get(k, None)) is not None}
                 if "highway" not in tags:
                     continue
@@ -206,9 +207,6 @@ def _read(path: Path, bbox, keys: tuple[str, ...]) -> tuple[tuple, WayArrays, di
                     loc = obj.location
                     if not (west <= loc.x <= east and south <= loc.y <= north):
                         continue
-                # pyosmium's own lookup, as for ways (a county has half a million tagged nodes)
-                data = getattr(obj, "_pyosmium_data", None)
-                get = data.tags_get_value_by_key if data is not None else obj.tags.get
                 found = {k: v for k in NODE_TAGS if (v := get(k, None)) is not None}
                 if found:
                     node_tags[obj.id] = found

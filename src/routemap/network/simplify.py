@@ -186,7 +186,8 @@ def _path_edges(flat, sizes, first_seg, n_nodes, xs, ys, w, rev, length, way_att
     keys = (flat[:-1] * np.int64(n_nodes) + flat[1:])[same]
     pair_codes, pair_first = first_seg
     segs = pair_first[np.searchsorted(pair_codes, keys)]
-    starts = last - sizes + 1 - np.arange(n_paths)  # a path of k nodes has k - 1 segments
+    first = last - sizes + 1
+    starts = first - np.arange(n_paths)  # a path of k nodes has k - 1 segments
     total = np.add.reduceat(length[segs], starts).tolist()
     seg_w, seg_rev = w[segs], rev[segs]
     # most paths run along one way in one direction: they take the way's attributes as they are
@@ -213,7 +214,7 @@ def _path_edges(flat, sizes, first_seg, n_nodes, xs, ys, w, rev, length, way_att
     datas = [
         EdgeData(a, reversed=r, length=d, geometry=g) for a, r, d, g in zip(attrs, reversed_, total, geoms)
     ]
-    return flat[last - sizes + 1], flat[last], datas
+    return flat[first], flat[last], datas
 
 
 def _aggregate(dicts: list[dict[str, Any]]) -> dict[str, Any]:
