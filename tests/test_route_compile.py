@@ -215,8 +215,12 @@ def test_reach_region_keeps_every_node_a_route_of_that_length_can_use(helsinki):
     a, b = 10, cg.n // 2
     from_a, to_b = shortest_tree(cg, a), shortest_tree(cg, b, reverse=True)
     length = 1.3 * from_a.metres[b]
-    region = reach_region(cg, [a, b], length)
+    region = reach_region(cg, [a, b], length, whole_share=1.0)
     assert region is not cg and region.parent is cg and 0 < region.n < cg.n
+    # by default a region of most of the graph is the graph itself (its caches are built already)
+    share = region.n / cg.n
+    assert reach_region(cg, [a, b], length, whole_share=share) is cg
+    assert reach_region(cg, [a, b], length, whole_share=share + 1e-6) is not cg
     # a node on some a -> v -> b walk of at most that length (measured on the whole graph) is kept
     on_a_route = cg.node_ids[from_a.metres + to_b.metres <= length]
     assert set(on_a_route.tolist()) <= set(region.node_ids.tolist())
@@ -227,7 +231,7 @@ def test_reach_region_keeps_every_node_a_route_of_that_length_can_use(helsinki):
     full_idx = cg.index_of(on_a_route)
     assert np.allclose(sub.metres[idx], from_a.metres[full_idx])
     # a loop keeps a disc: nodes farther than half the length (straight) are dropped
-    loop = reach_region(cg, [a], 2000.0)
+    loop = reach_region(cg, [a], 2000.0, whole_share=1.0)
     d = np.hypot(loop.ux - cg.ux[a], loop.uy - cg.uy[a])
     assert d.max() <= 1000.0 * 1.02 + 100.0 + 1e-6
     assert reach_region(cg, [a, b], 1e9) is cg

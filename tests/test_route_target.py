@@ -19,6 +19,7 @@ from routemap.route.objective import (
     apply_cost,
     get_objective,
     measure,
+    measure_better,
     meets_limits,
     repeated_m,
     street_ids,
@@ -173,6 +174,46 @@ def test_finish_ranks_every_ending_in_the_band(ring_spur):
     assert all(790 <= c.metres <= 810 for c in got)
     # lengths from 0 to 4 come in 400 + 200 k metres: none in 650-750
     assert finish(cg, [a], 0.0, fwd=fwd, rev=rev, lo=650.0, hi=750.0, used_count=no_use(cg), goal=700.0) == []
+
+
+@pytest.mark.parametrize("objective", ["length", "cost"])
+def test_finish_best_only_keeps_the_best_and_skips_measures(objective):
+    # an 8 x 8 grid; the route before the leg came down column 0 to a: endings that go back up it
+    # run it twice, and the loop of 900 m from a to b has many endings
+    cg = compile_graph(grid(8, 8), "run")
+    obj = get_objective(objective)
+    prior = idx(cg, 7, 6, 5, 4, 3)
+    used = no_use(cg)
+    np.add.at(used, cg.eid[cg.edge_pos(np.array(prior[:-1]), np.array(prior[1:]))], 1)
+    a, b = idx(cg, 3, 0)
+    fwd = shortest_tree(cg, a, used=used > 0, factor=5.0)
+    rev = shortest_tree(cg, b, reverse=True, used=used > 0, factor=5.0)
+    common = dict(fwd=fwd, rev=rev, lo=850.0, hi=950.0, used_count=used, goal=900.0, top_k=50)
+    full = finish(cg, [a], 0.0, prior=prior, objective=obj, **common)
+    best = finish(cg, [a], 0.0, prior=prior, objective=obj, best_only=True, **common)
+    assert len(full) > 3
+    assert best[0].path == full[0].path
+    assert obj.key(best[0], 900.0) == obj.key(full[0], 900.0)
+    assert best[0].doubled_m == full[0].doubled_m
+    # fewer measured: those left out could not beat the best
+    assert len(best) < len(full)
+    kept = {tuple(c.path) for c in best}
+    assert all(obj.key(c, 900.0) > obj.key(full[0], 900.0) for c in full if tuple(c.path) not in kept)
+
+
+def test_measure_better_returns_none_only_above_the_bound():
+    cg = compile_graph(grid(3, 3), "run")
+    obj = get_objective("cost")
+    path = idx(cg, 0, 1, 2, 5, 8)
+    whole = measure(cg, path, objective=obj)
+    key = obj.key(whole, 400.0)
+    for bound in (None, key, (key[0], key[1], key[2] + 1.0)):
+        got = measure_better(cg, path, goal=400.0, bound=bound, objective=obj)
+        assert got == whole
+    # the turn puts it above a bound that its cost alone meets
+    assert whole.turns == 1
+    assert measure_better(cg, path, goal=400.0, bound=(key[0], key[1], whole.cost), objective=obj) is None
+    assert measure_better(cg, path, goal=400.0, bound=(key[0], key[1] - 1, key[2]), objective=obj) is None
 
 
 def test_plan_leg_avoids_streets_already_used(ring_spur):

@@ -54,6 +54,10 @@ COMPILED_LAYOUT = 1
 REGION_SLACK = 1.02
 #: Absolute slack of a reach region in metres (stops snap to nodes up to this far from their point).
 REGION_MARGIN_M = 100.0
+#: A region holding at least this share of the graph's nodes is not cut out: searches are bounded
+#: anyway (by ellipses and cost limits), and the whole graph's cached turn graph, node grid and
+#: KD-trees are already built, where a cut region would build its own for every plan.
+REGION_WHOLE_SHARE = 0.9
 
 #: A search for places up to L metres away stops at a cost of L times this (:func:`search_limit`). Costs
 #: per metre are the profile multipliers (0.7 to 2 on ordinary streets, 6 and 25 on trunks and
@@ -496,7 +500,13 @@ def _compile(G: nx.MultiDiGraph, table: dict[str, float]) -> CompiledGraph:
     )
 
 
-def reach_region(cg: CompiledGraph, stops: Sequence[np.ndarray | int], length_m: float) -> CompiledGraph:
+def reach_region(
+    cg: CompiledGraph,
+    stops: Sequence[np.ndarray | int],
+    length_m: float,
+    *,
+    whole_share: float = REGION_WHOLE_SHARE,
+) -> CompiledGraph:
     """Return the part of ``cg`` that a route of at most ``length_m`` through ``stops`` in order can use.
 
     A node ``p`` a route passes between stops ``i`` and ``i + 1`` makes that route at least as long as the
@@ -513,12 +523,15 @@ def reach_region(cg: CompiledGraph, stops: Sequence[np.ndarray | int], length_m:
         Per stop, in order, its node index or the indices of its candidate nodes (an area stop).
     length_m : float
         The longest route of interest (e.g. the target plus its tolerance).
+    whole_share : float
+        A region holding at least this share of ``cg``'s nodes is not cut out: ``cg`` is returned.
 
     Returns
     -------
     CompiledGraph
-        ``cg`` itself when the region is all of it; else the region, whose ``parent`` is ``cg`` (node
-        indices differ: translate through ``node_ids`` / :meth:`CompiledGraph.index_of`).
+        ``cg`` itself when the region is all or most of it (``whole_share``); else the region, whose
+        ``parent`` is ``cg`` (node indices differ: translate through ``node_ids`` /
+        :meth:`CompiledGraph.index_of`).
     """
     cands = [np.atleast_1d(np.asarray(c, dtype=np.int64)) for c in stops]
     if len(cands) == 1:
@@ -540,7 +553,7 @@ def reach_region(cg: CompiledGraph, stops: Sequence[np.ndarray | int], length_m:
         np.minimum(best, before[i] + d0 + d1 + (before[-1] - before[i + 1]), out=best)
     keep = best <= budget
     keep[np.concatenate(cands)] = True
-    if keep.all():
+    if keep.mean() >= whole_share:
         return cg
     return restrict(cg, keep)
 

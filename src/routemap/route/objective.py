@@ -345,6 +345,45 @@ def measure(
     return cand
 
 
+def measure_better(
+    cg: CompiledGraph,
+    path: list[int],
+    *,
+    goal: float,
+    bound: tuple[float, ...] | None,
+    used_count: np.ndarray | None = None,
+    prior: list[int] | None = None,
+    objective: Objective | None = None,
+) -> Candidate | None:
+    """Return :func:`measure` of ``path``, or None when its key for ``goal`` cannot be below ``bound``.
+
+    The doubled-back metres (a sampled geometry, most of a measure's cost) and then the objective's
+    figures are filled in only while the key so far, a lower bound of the final key, stays at or below
+    ``bound``: running alongside the route and turning can only make the key larger under the built-in
+    objectives (:class:`LengthObjective` and its subclasses). A candidate skipped here has a key
+    larger than ``bound``, so the best of many candidates is the same as when all are measured. Other
+    objectives always measure.
+    """
+    obj = objective or DEFAULT_OBJECTIVE
+    if bound is None or len(path) < 2 or not isinstance(obj, LengthObjective):
+        return measure(cg, path, used_count=used_count, prior=prior, objective=obj)
+    pos = path_edges(cg, path)
+    used = None if used_count is None else used_count > 0
+    cand = Candidate(
+        list(path),
+        float(cg.length[pos].sum()),
+        repeated_m(cg.eid[pos], cg.length[pos], used),
+        float(cg.cost.data[pos].sum()),
+    )
+    if obj.key(cand, goal) > bound:  # no doubling back, no turns: the least key it can have
+        return None
+    obj.annotate(cg, cand)
+    if obj.key(cand, goal) > bound:
+        return None
+    cand.doubled_m = path_doubled_m(cg, path, prior)
+    return cand
+
+
 def meets_limits(candidate: Candidate, target: float, *, tolerance: float, max_repeated_share: float) -> bool:
     """Return whether ``candidate`` is within ``tolerance`` of ``target`` and repeats little enough.
 

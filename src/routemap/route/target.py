@@ -59,6 +59,7 @@ from routemap.route.objective import (
     Candidate,
     Objective,
     measure,
+    measure_better,
     meets_limits,
     path_doubled_m,
     path_edges,
@@ -231,13 +232,16 @@ def finish(
     top_k: int = TOP_K,
     prior: list[int] | None = None,
     objective: Objective = DEFAULT_OBJECTIVE,
+    best_only: bool = False,
 ) -> list[Candidate]:
     """Return the best exact candidates prefix + (p -> v) + (v -> b) with length in [lo, hi], best first.
 
     ``fwd`` grows from the prefix's last node p, ``rev`` grows towards b; ``prefix_m`` is the prefix's
     length. The endings v are screened by the objective on tree estimates, the first ``top_k`` measured.
     Endings that give the same path as one before them (v on the way from an earlier ending to b) are
-    measured once: the list holds each path once.
+    measured once: the list holds each path once. ``best_only``: the first candidate is all the caller
+    wants, so an ending whose key cannot beat the best so far is left out unmeasured
+    (:func:`~routemap.route.objective.measure_better`); the first is the same.
     """
     total = prefix_m + fwd.metres + rev.metres
     ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (total >= lo) & (total <= hi)
@@ -246,8 +250,9 @@ def finish(
         return []
     proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
     order = objective.screen_order(proxy, fwd.cost[v] + rev.cost[v], v)
-    out = []
+    out: list[Candidate] = []
     seen: set[tuple[int, ...]] = set()
+    bound: tuple[float, ...] | None = None
     for i in v[order[:top_k]]:
         path = prefix[:-1] + fwd.path(int(i))[:-1] + rev.path(int(i))
         # the same path from another ending measures the same: half the endings of a leg repeat one
@@ -255,7 +260,16 @@ def finish(
         if sig in seen:
             continue
         seen.add(sig)
-        out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
+        if not best_only:
+            out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
+            continue
+        cand = measure_better(
+            cg, path, goal=goal, bound=bound, used_count=used_count, prior=prior, objective=objective
+        )
+        if cand is not None:
+            out.append(cand)
+            key = objective.key(cand, goal)
+            bound = key if bound is None else min(bound, key)
     out.sort(key=lambda c: objective.key(c, goal))
     return out
 
@@ -307,7 +321,16 @@ def plan_leg(
     lo, hi = leg_target - band, leg_target + band
     good_enough = GOOD_OVERLAP_SHARE * leg_target
     common = dict(lo=lo, hi=hi, used_count=used_count, goal=leg_target, top_k=top_k, prior=prior)
-    best = finish(cg, [a], 0.0, fwd=fwd_a, rev=rev_b, objective=objective, **common)[:1]  # type: ignore[arg-type]
+    best = finish(
+        cg,
+        [a],
+        0.0,
+        fwd=fwd_a,
+        rev=rev_b,
+        objective=objective,
+        best_only=True,
+        **common,  # type: ignore[arg-type]
+    )[:1]
     if best and best[0].overlap_m <= good_enough:
         return best[0]
     detour = _detour(cg, a, b, fwd_a)
@@ -334,6 +357,7 @@ def plan_leg(
             fwd=fwd_w,
             rev=rev_bw,
             objective=objective,
+            best_only=True,
             **common,  # type: ignore[arg-type]
         )
         best.extend(found[:1])
