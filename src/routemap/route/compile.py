@@ -834,7 +834,13 @@ def _tree_within(
     laid out like any tree (arrays over all nodes, unreached ones inf / -1 / 0).
     """
     a, b, metres_max = within
-    nodes = ellipse_nodes(cg, a, b, metres_max * UTM_SLACK + 1.0)
+    # a forward and a reverse tree in one ellipse come in pairs (a leg's two trees): its nodes are found once
+    last = cg.cache.get("_last_ellipse")
+    if last is not None and last[0] == within:
+        nodes = last[1]
+    else:
+        nodes = ellipse_nodes(cg, a, b, metres_max * UTM_SLACK + 1.0)
+        cg.cache["_last_ellipse"] = (within, nodes)
     at_root = int(np.searchsorted(nodes, root))
     if at_root == len(nodes) or nodes[at_root] != root:
         nodes = np.insert(nodes, at_root, root)
