@@ -310,7 +310,11 @@ def plan_route(
         # objective keeps the whole graph: its reach field is indexed by the whole graph's edges.
         cg, resolved, minimum = _restrict_to_reach(cg, resolved, target_m * (1 + tolerance))
     cands = [s.candidates for s in resolved]
-    nodes, _ = _layered_best(cg, cands, cg.cost)
+    if target_m is not None and all(len(c) == 1 for c in cands):
+        # one node per stop: nothing to choose (whether they can be joined, the minimum below checks)
+        nodes = [int(c[0]) for c in cands]
+    else:
+        nodes, _ = _layered_best(cg, cands, cg.cost)
     metadata: dict[str, Any] = {
         "network_kept_share": base_cg.kept_length_share,
         "network_kept_node_share": base_cg.kept_node_share,
