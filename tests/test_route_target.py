@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from route_graphs import add_street, grid, ring
+from route_graphs import DEG_PER_M, add_street, grid, ring
 
+import routemap.route.target as target_mod
 from routemap.errors import RoutemapError, TargetLengthError
 from routemap.route import plan_route
 from routemap.route.compile import compile_graph, shortest_tree
@@ -214,6 +215,27 @@ def test_measure_better_returns_none_only_above_the_bound():
     assert whole.turns == 1
     assert measure_better(cg, path, goal=400.0, bound=(key[0], key[1], whole.cost), objective=obj) is None
     assert measure_better(cg, path, goal=400.0, bound=(key[0], key[1] - 1, key[2]), objective=obj) is None
+
+
+def test_plan_leg_stops_at_what_its_own_best_path_runs_twice(monkeypatch):
+    # a dead end (node 100, off node 3) the route before the leg came into: every way out of it runs the
+    # spur again. An ending that runs no more twice than the leg's own best path is as good as it gets:
+    # no via points are searched (only the leg's two trees)
+    G = grid(8, 8)
+    G.add_node(100, x=-100 * DEG_PER_M, y=300 * DEG_PER_M)
+    add_street(G, 3, 100, 100.0)
+    cg = compile_graph(G, "run")
+    prior = idx(cg, 0, 1, 2, 3, 100)
+    used = no_use(cg)
+    np.add.at(used, cg.eid[cg.edge_pos(np.array(prior[:-1]), np.array(prior[1:]))], 1)
+    a, b = idx(cg, 100, 0)
+    trees = []
+    real = target_mod.shortest_tree
+    monkeypatch.setattr(target_mod, "shortest_tree", lambda *args, **kw: trees.append(1) or real(*args, **kw))
+    leg = plan_leg(cg, a, b, leg_target=800.0, band=50.0, used_count=used, prior=prior)
+    assert leg.metres == 800.0  # from the spur, every way to node 0 is 400 + 200 k metres
+    assert leg.repeated_m == 100.0 and leg.overlap_m == 100.0  # the spur, and nothing else
+    assert len(trees) == 2
 
 
 def test_plan_leg_avoids_streets_already_used(ring_spur):

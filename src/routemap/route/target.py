@@ -18,7 +18,9 @@ The general search has five levels; each returns candidates ranked by the one ob
    target. It gives up when a leg cannot be planned.
 5. :func:`plan_leg` decides one leg a -> b of a leg target: first the exact finish from a itself, then
    via nodes w on ellipses with foci a and b (:func:`via_points`), each followed by the exact finish.
-   It stops at the first via node whose best ending runs at most :data:`GOOD_OVERLAP_SHARE` twice.
+   It stops at the first via node whose best ending runs at most :data:`GOOD_OVERLAP_SHARE` twice, or
+   no more than the leg's own best path does (after the route before it; a dead-end stop makes every
+   ending run its spur twice): the stops ask for that much.
 
 A route that ends where it starts (one stop and a target: a loop; A -> B -> A) is first *grown*
 (:func:`plan_closed`; the way out of an out-and-back with one stop likewise, :func:`plan_out`):
@@ -333,6 +335,13 @@ def plan_leg(
     )[:1]
     if best and best[0].overlap_m <= good_enough:
         return best[0]
+    if best and np.isfinite(fwd_a.cost[b]):
+        # what the leg's own best path runs twice (after the route before it) no ending can avoid
+        # either, as a rule: an ending that runs no more than that is as good as the via points get
+        own = _measure(cg, fwd_a.path(b), used_count, prior=prior, objective=objective)
+        good_enough = max(good_enough, own.overlap_m)
+        if best[0].overlap_m <= good_enough:
+            return best[0]
     detour = _detour(cg, a, b, fwd_a)
     for w in via_points(cg, a, b, leg_target=leg_target, detour=detour, thorough=thorough):
         if not np.isfinite(fwd_a.cost[w]):
