@@ -153,3 +153,19 @@ def test_compare_example_rows_match_variant_summaries(tmp_path):
         summary = json.loads((vdir / "summary.json").read_text())
         assert abs(summary["length_mi"] - float(row["length_mi"])) < 1e-3
         assert (vdir / "route.gpx").exists()
+
+
+def test_only_the_program_freezes_the_collector_at_its_end(monkeypatch, capsys):
+    import gc
+    import sys
+
+    frozen = gc.get_freeze_count()
+    assert main(["--help"]) == 0  # called with arguments (a test, a library user): left alone
+    assert gc.get_freeze_count() == frozen
+    monkeypatch.setattr(sys, "argv", ["routemap", "--help"])
+    try:
+        assert main() == 0  # the program: nothing left for the interpreter's last collections
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+    capsys.readouterr()

@@ -464,3 +464,84 @@ def test_other_vintage_and_format_agrees_roughly(shared_la, central, demo):
     for name in ("Koreatown", "Westlake", "Pico-Union"):
         assert got.loc[name, "pct_hispanic"] == pytest.approx(ours.loc[name, "pct_hispanic"], abs=3)
         assert np.isnan(got.loc[name, "foreign_born"]) and np.isnan(got.loc[name, "pct_foreign_born"])
+
+
+# --- the interpolation without tobler, and the figure cache ----------------------------------------
+
+
+def test_area_interpolation_is_toblers_bit_for_bit(hoods, tracts):
+    from tobler.area_weighted import area_interpolate
+
+    from routemap.demographics.interpolate import area_interpolate_extensive
+
+    columns = ["population", "foreign_born", "median_household_income"]
+    source = tracts.to_crs(UTM)[[*columns, "geometry"]].astype({c: float for c in columns}).fillna(0.0)
+    targets = gpd.GeoDataFrame(geometry=hoods.to_crs(UTM).geometry.values, crs=UTM)
+    # more sources than targets and fewer: tobler indexes the longer frame
+    for part in (source, source.iloc[:100]):
+        expected = area_interpolate(part.copy(), targets, extensive_variables=columns, allocate_total=False)
+        got = area_interpolate_extensive(part, targets, columns)
+        for c in columns:
+            np.testing.assert_array_equal(got[c].to_numpy(), expected[c].to_numpy())
+    # NaN and infinite values count as 0 (tobler's own NaN check fails on read-only arrays)
+    unknown = source.copy()
+    unknown.loc[unknown.index[:3], "foreign_born"] = [np.nan, np.inf, -np.inf]
+    zeroed = source.copy()
+    zeroed.loc[zeroed.index[:3], "foreign_born"] = 0.0
+    np.testing.assert_array_equal(
+        area_interpolate_extensive(unknown, targets, ["foreign_born"])["foreign_born"],
+        area_interpolate_extensive(zeroed, targets, ["foreign_born"])["foreign_born"],
+    )
+
+
+def test_neighborhood_figures_are_cached_until_an_input_changes(hoods, tracts, tmp_path, monkeypatch):
+    from routemap.demographics import interpolate
+
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path))
+    computed: list[int] = []
+    real = interpolate.interpolate_figures
+
+    def counted(*args, **kwargs):
+        computed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(interpolate, "interpolate_figures", counted)
+    first = neighborhood_demographics(hoods, tracts)
+    again = neighborhood_demographics(hoods, tracts)
+    assert len(computed) == 1 and interpolate.STATS["hits"] >= 1
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    # other tract figures: computed again, and the change shows
+    more = tracts.copy()
+    more["population"] = more["population"] * 2
+    doubled = neighborhood_demographics(hoods, more)
+    assert len(computed) == 2
+    np.testing.assert_allclose(doubled["population"], 2 * first["population"], rtol=1e-9)
+    # another neighborhood polygon: computed again
+    moved = hoods.copy()
+    moved.loc[0, "geometry"] = shapely.affinity.translate(moved.geometry[0], xoff=0.01)
+    assert neighborhood_demographics(moved, tracts).loc[0, "population"] != first.loc[0, "population"]
+    assert len(computed) == 3
+    # a damaged entry is a miss, computed again and written over
+    for entry in (tmp_path / "demographics").iterdir():
+        entry.write_bytes(b"not a cache entry")
+    pd.testing.assert_frame_equal(neighborhood_demographics(hoods, tracts), first, check_exact=True)
+    assert len(computed) == 4
+    neighborhood_demographics(hoods, tracts)
+    assert len(computed) == 4
+
+
+def test_neighborhood_figures_do_not_import_tobler(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ROUTEMAP_CACHE_DIR": str(tmp_path)}  # an empty cache: the figures are computed
+    code = (
+        "import sys\n"
+        "from routemap.demographics import neighborhood_demographics\n"
+        "neighborhood_demographics()\n"
+        "print('tobler' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "False"  # tobler takes over a second to import
+    assert list((tmp_path / "demographics").iterdir())

@@ -389,3 +389,42 @@ def test_reader_ways_are_the_osm_ways(helsinki_pbf):
     assert got == expected
     assert all(tags["highway"] for _, _, tags in ways)
     assert ways[3][0] == list(ways)[3][0] and len(ways[1:4]) == 3
+
+
+def _old_layout(payload: dict) -> bytes:
+    """Return ``payload`` pickled as before EdgeData had ``__reduce__``: its items set one at a time."""
+    import copyreg
+    import io
+
+    from routemap._edgedata import EdgeData
+
+    class OldLayout(pickle.Pickler):
+        def reducer_override(self, obj):
+            if type(obj) is EdgeData:
+                return copyreg.__newobj__, (EdgeData,), None, None, iter(dict(obj).items())
+            return NotImplemented
+
+    buf = io.BytesIO()
+    OldLayout(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    return buf.getvalue()
+
+
+def test_entry_of_the_old_edge_layout_is_written_again_once(tmp_path, scene, monkeypatch):
+    from routemap._edgedata import EdgeData
+
+    monkeypatch.setenv("ROUTEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_network(scene)
+    (entry,) = (tmp_path / "cache" / "networks").iterdir()
+    entry.write_bytes(_old_layout(pickle.loads(entry.read_bytes())))
+    upgrades, changes = cache.STATS["upgrades"], EdgeData.version
+    second = load_network(scene)
+    assert second.graph["routemap_source"]["cache_hit"]
+    assert EdgeData.version > changes  # every item went through __setitem__
+    assert cache.STATS["upgrades"] == upgrades + 1
+    changes = EdgeData.version
+    third = load_network(scene)
+    assert third.graph["routemap_source"]["cache_hit"]
+    assert EdgeData.version == changes and cache.STATS["upgrades"] == upgrades + 1
+    assert all(type(d) is EdgeData for *_, d in third.edges(data=True))
+    _same_graph(first, second)
+    _same_graph(first, third)

@@ -656,3 +656,30 @@ def test_route_tiles_from_a_folder_keep_water_parks_and_streets(tmp_path):
     tiles = route_tiles(tmp_path, [line], within_m=200)
     assert list(tiles) == [f"14/{x}/{y}"]
     assert layer_names(tiles[f"14/{x}/{y}"]) == ["water", "park", "transportation"]  # in the tile's order
+
+
+def test_street_pieces_merge_by_name_as_one_name_at_a_time():
+    from routemap.render.basemap import STREET_GROUPS, _merged_by_name
+
+    pieces = [  # two touching pieces of one street (merged), one apart, names out of order, groups mixed
+        ("B Street", "minor", LineString([(0, 0), (100, 0)])),
+        ("A Avenue", "primary", LineString([(0, 50), (0, 150)])),
+        ("B Street", "secondary", LineString([(100, 0), (200, 0)])),
+        ("A Avenue", "minor", LineString([(500, 50), (600, 50)])),
+        ("B Street", "minor", LineString([(900, 0), (950, 0)])),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"name": [p[0] for p in pieces], "group": [p[1] for p in pieces]},
+        geometry=[p[2] for p in pieces],
+        crs=32611,
+    )
+    names, groups, lines = _merged_by_name(frame)
+    rank = {g: i for i, g in enumerate(STREET_GROUPS)}
+    expected = []
+    for name, part in frame.groupby("name", sort=True):
+        group = max(part["group"], key=rank.__getitem__)
+        merged = shapely.line_merge(shapely.multilinestrings(part.geometry.to_numpy()))
+        expected += [(name, group, piece.wkt) for piece in shapely.get_parts(merged)]
+    assert list(zip(names, groups, [line.wkt for line in lines], strict=True)) == expected
+    assert names == ["A Avenue", "A Avenue", "B Street", "B Street"]
+    assert groups == ["primary", "primary", "secondary", "secondary"]

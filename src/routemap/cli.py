@@ -11,6 +11,7 @@ allowed), ``--cdn`` (Leaflet from the CDN instead of inlined) and, where distanc
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -373,10 +374,23 @@ def _click_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception],
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code: 0, or 1 with one line on stderr for any failure."""
+    """Run the CLI; return the exit code: 0, or 1 with one line on stderr for any failure.
+
+    Run as a program (``argv`` None: the ``routemap`` script, ``python -m routemap.cli``), the objects
+    still alive at the end are frozen (:func:`gc.freeze`): the interpreter's last collections would
+    otherwise walk the street graph and the map once more just before the process ends (most of a
+    second for the LA corridor).
+    """
+    code = _run(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        gc.freeze()
+    return code
+
+
+def _run(args: list[str]) -> int:
+    """Run the command line ``args``; return the exit code (see :func:`main`)."""
     import click
 
-    args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     usage_errors, click_errors = _click_errors()
     try:

@@ -2,22 +2,39 @@
 
 Counts are extensive: a tract's people are spread evenly over its area, and a target polygon gets
 each tract's count times the share of the tract's area it covers (tobler's ``area_interpolate`` with
-``allocate_total=False``, so people of a tract's part outside every target are not pushed inside).
-Shares are recomputed from the interpolated counts (never averaged), and the median household
-income is the population-weighted mean of the tract medians (an approximation: medians do not add).
+``allocate_total=False``, so people of a tract's part outside every target are not pushed inside;
+:func:`area_interpolate_extensive` does tobler's arithmetic step for step without importing tobler,
+which takes over a second). Shares are recomputed from the interpolated counts (never averaged), and
+the median household income is the population-weighted mean of the tract medians (an approximation:
+medians do not add).
+
+The neighborhood figures depend only on the two layers, so :func:`neighborhood_demographics` keeps
+them in the cache folder keyed by a checksum of what it reads (:func:`figures_key`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
+import scipy
+import shapely
+from scipy.sparse import coo_matrix, csr_matrix, diags
 
+from routemap import settings
 from routemap._crs import utm_crs
-from routemap.demographics.layers import COUNT_FIELDS, load_neighborhoods, load_tracts
+from routemap._files import atomic_write
+from routemap.demographics.layers import COUNT_FIELDS, TRACT_FIELDS, load_neighborhoods, load_tracts
 from routemap.errors import DemographicsError
+
+log = logging.getLogger(__name__)
 
 #: Shares derived from counts: ``pct_<count>`` = 100 x count / population (0-100).
 SHARE_FIELDS = tuple(f"pct_{name}" for name in COUNT_FIELDS if name != "population")
@@ -34,6 +51,68 @@ FIGURE_FIELDS = (
     "pct_limited_english",
     "median_household_income",
 )
+#: Bump when the same layers would give other neighborhood figures (the interpolation, the fields):
+#: entries of the figure cache written before are then no longer found.
+FIGURES_VERSION = 1
+#: Counters of this process's use of the neighborhood-figure cache (tests read them).
+STATS = {"hits": 0, "misses": 0, "writes": 0}
+
+
+def _area_table(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> csr_matrix:
+    """Return the areas where each source polygon meets each target polygon (sources x targets).
+
+    tobler's ``_area_tables_binning`` with ``spatial_index="auto"`` (the longer frame is indexed):
+    the same calls in the same order, so the same float32 table.
+    """
+    if source.shape[0] > target.shape[0]:
+        ids_tgt, ids_src = source.sindex.query(target.geometry, predicate="intersects")
+    else:
+        ids_src, ids_tgt = target.sindex.query(source.geometry, predicate="intersects")
+    areas = source.geometry.values[ids_src].intersection(target.geometry.values[ids_tgt]).area
+    table = coo_matrix(
+        (areas, (ids_src, ids_tgt)), shape=(source.shape[0], target.shape[0]), dtype=np.float32
+    )
+    return table.tocsr()
+
+
+def area_interpolate_extensive(
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, columns: list[str]
+) -> pd.DataFrame:
+    """Return the extensive ``columns`` of ``source`` interpolated onto ``target``'s polygons by area.
+
+    The same result, bit for bit, as ``tobler.area_weighted.area_interpolate(source, target,
+    extensive_variables=columns, allocate_total=False)`` (a test holds them equal): each target gets
+    each source value times the share of the source's area it covers. NaN and infinite values count as
+    0, an infinite estimate is NaN.
+
+    Parameters
+    ----------
+    source, target
+        Polygons in the same projected CRS.
+    columns
+        Numeric columns of ``source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``columns``, one row per target, indexed like ``target``.
+    """
+    if source.crs != target.crs:
+        raise DemographicsError("Tracts and targets must be in the same CRS to be interpolated.")
+    table = _area_table(source, target)
+    # tobler's row standardisation, kept as its sparse products: summing in another order would change
+    # the last bits of the figures (and of every file that shows them)
+    den = source.area.values
+    den = 1.0 / (den + (den == 0))
+    weights = diags([den], [0]).dot(table)
+    rows = []
+    for name in columns:
+        values = source[name].to_numpy(dtype=float)
+        values = np.where(np.isfinite(values), values, 0.0)
+        rows.append(diags([values], [0]).dot(weights).sum(axis=0).tolist()[0])
+    estimates = np.asarray(rows, dtype=float).T.reshape(len(target), len(columns))
+    estimates[estimates == np.inf] = np.nan  # as tobler (its NaN and inf checks zeroed the inputs)
+    return pd.DataFrame(estimates, columns=columns, index=target.index)
 
 
 def interpolate_figures(
@@ -58,8 +137,6 @@ def interpolate_figures(
         it is known and its share divided by those tracts' population; a count missing everywhere
         stays NaN. Shares are NaN where no one lives.
     """
-    from tobler.area_weighted import area_interpolate  # tobler takes over a second to import
-
     if tracts.crs is None or targets.crs is None:
         raise DemographicsError("Tracts and targets both need a CRS to be interpolated; set one.")
     target_gs = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
@@ -77,7 +154,7 @@ def interpolate_figures(
         if not known.any():
             missing.append(name)
             continue
-        # tobler's NaN check is overwritten by its inf check (tobler 0.13): zero the unknowns here
+        # unknowns are zeroed here (and their people left out of the share's denominator below)
         columns[name] = np.where(known, values, 0.0)
         if not known.all():
             columns[f"_known_pop_{name}"] = np.where(known, pop, 0.0)
@@ -89,7 +166,7 @@ def interpolate_figures(
 
     source_df = gpd.GeoDataFrame(columns, geometry=source.geometry.values, crs=crs)
     target_df = gpd.GeoDataFrame(geometry=target_gs.to_crs(crs).values, crs=crs)
-    est = area_interpolate(source_df, target_df, extensive_variables=list(columns), allocate_total=False)
+    est = area_interpolate_extensive(source_df, target_df, list(columns))
 
     out = pd.DataFrame(index=target_gs.index)
     population = est["population"].to_numpy()
@@ -138,11 +215,89 @@ def neighborhood_demographics(
     else:
         tract_layer = load_tracts(tracts)
     crs = utm_crs(hoods.geometry)
-    figures = interpolate_figures(tract_layer, hoods, crs=crs)
+    table = _neighborhood_figures(tract_layer, hoods, crs)
     out = gpd.GeoDataFrame(
-        {"name": hoods["name"], **{c: figures[c] for c in FIGURE_FIELDS}},
+        {"name": hoods["name"], **{c: table[c] for c in FIGURE_FIELDS}},
         geometry=hoods.geometry,
         crs=hoods.crs,
     )
-    out.insert(len(out.columns) - 1, "area_km2", hoods.to_crs(crs).area.to_numpy() / 1e6)
+    out.insert(len(out.columns) - 1, "area_km2", table["area_km2"].to_numpy())
     return out
+
+
+def _neighborhood_figures(tracts: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame, crs) -> pd.DataFrame:
+    """Return :data:`FIGURE_FIELDS` and ``area_km2`` of each neighborhood (indexed like ``hoods``).
+
+    Read from the cache folder when these layers were interpolated before (interpolating the county's
+    tracts onto its neighborhoods takes most of a second), else computed and stored there.
+    """
+    key = figures_key(tracts, hoods, crs)
+    table = _load_figures(key, hoods.index)
+    if table is None:
+        table = interpolate_figures(tracts, hoods, crs=crs)
+        table = table.assign(area_km2=hoods.to_crs(crs).area.to_numpy() / 1e6)
+        _store_figures(key, table)
+    return table
+
+
+def figures_key(tracts: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame, crs) -> str:
+    """Return the checksum of everything the neighborhood figures are computed from.
+
+    The polygons (WKB) and CRSs of both layers, the tract figure columns (absent ones too), the CRS
+    areas are measured in, :data:`FIGURES_VERSION` and the versions of the libraries that compute
+    the areas: a change to any of them gives another key, so a stale entry is never read.
+    """
+    h = hashlib.sha256()
+    for part in (
+        f"figures={FIGURES_VERSION}",
+        f"shapely={shapely.__version__} geos={shapely.geos_version_string}",
+        f"pyproj={pyproj.__version__} scipy={scipy.__version__}",
+        f"crs={pyproj.CRS(crs).to_wkt()}",
+        f"tracts={tracts.crs.to_wkt() if tracts.crs else None}",
+        f"hoods={hoods.crs.to_wkt() if hoods.crs else None}",
+    ):
+        h.update(part.encode() + b"\0")
+    for geoms in (tracts.geometry.values, hoods.geometry.values):
+        wkb = shapely.to_wkb(np.asarray(geoms))
+        h.update(np.array([len(w) for w in wkb], dtype=np.int64).tobytes())
+        h.update(b"".join(wkb))
+    for name in TRACT_FIELDS:
+        if name not in tracts:
+            h.update(f"{name}: absent\0".encode())
+            continue
+        h.update(f"{name}\0".encode())
+        h.update(np.ascontiguousarray(tracts[name].to_numpy(dtype=float)).tobytes())
+    return h.hexdigest()[:32]
+
+
+def figures_cache_path(key: str) -> Path:
+    """Return the cache file of the neighborhood figures with checksum ``key``."""
+    return settings.cache_dir() / "demographics" / f"{key}.npz"
+
+
+def _load_figures(key: str, index: pd.Index) -> pd.DataFrame | None:
+    """Return the cached figures of ``key`` (a missing, unreadable or mismatched entry is a miss)."""
+    columns = [*FIGURE_FIELDS, "area_km2"]
+    try:
+        with np.load(figures_cache_path(key), allow_pickle=False) as npz:
+            names, values = npz["columns"].tolist(), npz["values"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        STATS["misses"] += 1
+        return None
+    if names != columns or values.shape != (len(index), len(columns)):
+        STATS["misses"] += 1
+        return None
+    STATS["hits"] += 1
+    return pd.DataFrame(values, columns=columns, index=index)
+
+
+def _store_figures(key: str, table: pd.DataFrame) -> None:
+    """Write the figures to the cache atomically; a cache that cannot be written only costs time."""
+    columns = [*FIGURE_FIELDS, "area_km2"]
+    try:
+        with atomic_write(figures_cache_path(key), "wb") as fh:
+            np.savez(fh, columns=np.array(columns), values=table[columns].to_numpy(dtype=float))
+    except OSError as exc:
+        log.debug("neighborhood figures not cached: %s", exc)
+        return
+    STATS["writes"] += 1

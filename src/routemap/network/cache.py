@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from routemap import settings
+from routemap._edgedata import EdgeData
 from routemap._files import atomic_write
 from routemap.network.build import BUILDER_VERSION, gc_paused
 
@@ -20,7 +21,7 @@ from routemap.network.build import BUILDER_VERSION, gc_paused
 _PAYLOAD_VERSION = 2
 
 #: Counters of this process's cache use (tests and benchmarks read them).
-STATS = {"hits": 0, "misses": 0, "writes": 0}
+STATS = {"hits": 0, "misses": 0, "writes": 0, "upgrades": 0}
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -62,6 +63,7 @@ def load_cached(key: str) -> nx.MultiDiGraph | None:
     if not path.is_file():
         STATS["misses"] += 1
         return None
+    changes = EdgeData.version
     try:
         with open(path, "rb") as fh, gc_paused():
             payload = pickle.load(fh)
@@ -73,7 +75,24 @@ def load_cached(key: str) -> nx.MultiDiGraph | None:
         STATS["misses"] += 1  # a stale or damaged entry is rebuilt and overwritten
         return None
     STATS["hits"] += 1
+    if EdgeData.version != changes:
+        _upgrade(key, G)
     return G
+
+
+def _upgrade(key: str, G: nx.MultiDiGraph) -> None:
+    """Write again an entry whose edge attributes were unpickled one item at a time.
+
+    Entries written before :class:`~routemap._edgedata.EdgeData` pickled through its constructor
+    hold the same graph, but every attribute of every edge goes through ``EdgeData.__setitem__`` on
+    load (a third of the reload of a city's graph); written once more, later loads are one C call per
+    edge.
+    """
+    try:
+        store(key, G)
+    except OSError:
+        return  # a read-only cache still works, only slower
+    STATS["upgrades"] += 1
 
 
 def store(key: str, G: nx.MultiDiGraph) -> Path:

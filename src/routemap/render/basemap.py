@@ -180,7 +180,9 @@ def graph_streets(
     groups: list[str] = []
     geoms: list[BaseGeometry | None] = []
     straight: list[tuple[int, int, int]] = []
-    adjacency = G.adj
+    # the graph's own adjacency dicts, read only: networkx's views wrap every node and edge in an object
+    adjacency = G._succ if isinstance(G, nx.MultiDiGraph) else G.adj
+    near = inside.tolist()  # Python bools: one lookup per edge below
     # Only the edges leaving a node in the box (a route's surroundings are a small part of a city graph).
     edges = (
         (u, v, data)
@@ -190,7 +192,7 @@ def graph_streets(
     )
     for u, v, data in edges:
         iu, iv = index[u], index[v]
-        if not inside[iv]:
+        if not near[iv]:
             continue
         geom = data.get("geometry")
         if geom is None:
@@ -289,16 +291,7 @@ def street_labels(
         return pd.DataFrame(columns=cols)
     utm = utm_crs(named.geometry)
     projected = named.to_crs(utm)
-    rank = {g: i for i, g in enumerate(STREET_GROUPS)}
-    rows_name, rows_group, pieces = [], [], []
-    for name, part in projected.groupby("name", sort=True):
-        group = max(part["group"], key=rank.__getitem__)
-        merged = shapely.line_merge(shapely.multilinestrings(part.geometry.to_numpy()))
-        for piece in shapely.get_parts(merged):
-            rows_name.append(name)
-            rows_group.append(group)
-            pieces.append(piece)
-    line = np.array(pieces + [None], dtype=object)[:-1]
+    rows_name, rows_group, line = _merged_by_name(projected)
     length = shapely.length(line)
     count = np.where(length < min_length_m, 0, np.maximum(1, length // spacing_m)).astype(int)
     if count.sum() == 0:
@@ -331,6 +324,25 @@ def street_labels(
         }
     )
     return out.sort_values(["name", "lat", "lon"], kind="stable").reset_index(drop=True)
+
+
+def _merged_by_name(streets: gpd.GeoDataFrame) -> tuple[list[str], list[str], np.ndarray]:
+    """Return each name's pieces merged end to end: ``(names, groups, lines)``, one entry per piece.
+
+    Names in sorted order, each with its boldest group (the last of :data:`STREET_GROUPS` among its
+    pieces); lines as ``shapely.line_merge`` makes them of the name's pieces in frame order. All names
+    are merged in one shapely call (one call per name was most of the labels' time).
+    """
+    codes, names = pd.factorize(streets["name"], sort=True)
+    groups = list(STREET_GROUPS)
+    rank = pd.Series(streets["group"].map({g: i for i, g in enumerate(groups)}).to_numpy())
+    boldest = np.array(groups, dtype=object)[rank.groupby(codes).max().to_numpy()]
+    order = np.argsort(codes, kind="stable")  # each name's pieces together, in frame order
+    merged = shapely.line_merge(
+        shapely.multilinestrings(streets.geometry.to_numpy()[order], indices=codes[order])
+    )
+    line, which = shapely.get_parts(merged, return_index=True)
+    return names.to_numpy()[which].tolist(), boldest[which].tolist(), line
 
 
 def tile_source(G: nx.MultiDiGraph) -> Path | None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -79,9 +81,27 @@ def _named_index(G: Any) -> tuple[list[str], gpd.GeoSeries, shapely.STRtree] | N
     hit = _NAMED.get(G) if state is not None else None
     if hit is not None and hit[0] == state:
         return hit[1]
-    nodes = G.nodes
-    rows, geoms = [], []
-    for u, v, data in G.edges(data=True):
+    rows, lines = _named_edges(G)
+    index = None
+    if rows:
+        series = gpd.GeoSeries(lines, crs="EPSG:4326")
+        named = series.to_crs(utm_crs(series))
+        index = (rows, named, shapely.STRtree(named.values))
+    if state is not None:
+        _NAMED[G] = (state, index)
+    return index
+
+
+def _named_edges(G: Any) -> tuple[list[str], np.ndarray]:
+    """Return the name and line (EPSG:4326) of each named edge of ``G``, in the graph's edge order.
+
+    An edge without ``geometry`` is the straight line between its nodes; those lines (half the edges
+    of a city graph) are made in one shapely call, not one LineString at a time.
+    """
+    rows: list[str] = []
+    geoms: list[Any] = []
+    straight: list[tuple[int, Any, Any]] = []
+    for u, v, data in _edges(G):
         name = data.get("name")
         if not name or (isinstance(name, float) and math.isnan(name)):
             continue
@@ -89,18 +109,34 @@ def _named_index(G: Any) -> tuple[list[str], gpd.GeoSeries, shapely.STRtree] | N
             name = name[0]
         geom = data.get("geometry")
         if geom is None:
-            nu, nv = nodes[u], nodes[v]
-            geom = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
+            straight.append((len(geoms), u, v))
         rows.append(str(name))
         geoms.append(geom)
-    index = None
-    if rows:
-        lines = gpd.GeoSeries(geoms, crs="EPSG:4326")
-        named = lines.to_crs(utm_crs(lines))
-        index = (rows, named, shapely.STRtree(named.values))
-    if state is not None:
-        _NAMED[G] = (state, index)
-    return index
+    lines = np.array([*geoms, None], dtype=object)[:-1]  # (the None keeps numpy from unpacking)
+    if straight:
+        nodes = G.nodes
+        at = np.array([i for i, _, _ in straight], dtype=np.intp)
+        xy = np.array(
+            [(nodes[u]["x"], nodes[u]["y"], nodes[v]["x"], nodes[v]["y"]) for _, u, v in straight],
+            dtype=float,
+        )
+        lines[at] = shapely.linestrings(xy.reshape(-1, 2, 2))
+    return rows, lines
+
+
+def _edges(G: Any) -> Iterator[tuple[Any, Any, dict]]:
+    """Yield ``(u, v, data)`` of every edge in ``G.edges(data=True)``'s order.
+
+    A MultiDiGraph's own adjacency dicts are read directly (read only): networkx's edge view wraps every
+    edge in objects, a third of the walk over a city graph.
+    """
+    if not isinstance(G, nx.MultiDiGraph):
+        yield from G.edges(data=True)
+        return
+    for u, nbrs in G._succ.items():
+        for v, keyed in nbrs.items():
+            for data in keyed.values():
+                yield u, v, data
 
 
 def _alongside_names(route: Any, edges: gpd.GeoDataFrame) -> list[str]:

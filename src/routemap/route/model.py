@@ -123,6 +123,7 @@ class Route:
         self.stops: list[RouteStop] = list(stops or [])
         self._place_stops()
         self._geometry: LineString | None = None
+        self._cues: tuple[tuple[Any, ...], pd.DataFrame] | None = None
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -325,10 +326,30 @@ class Route:
 
         A cue comes where the runner changes street; unnamed sidewalks take the name of the street they
         run beside, and short jogs fold into the stretch around them (see :mod:`routemap.route.cues`).
+        Computed once (:attr:`turns` and ``cues.csv`` both read it) while the graph's edges and the
+        finish's name are as they were; each call returns its own copy.
         """
         from routemap.route.cues import cue_sheet
 
-        return cue_sheet(self)
+        key = self._cue_key()
+        if key is None:
+            return cue_sheet(self)  # a graph whose changes cannot be seen cheaply: computed every time
+        if self._cues is None or self._cues[0] != key:
+            self._cues = (key, cue_sheet(self))
+        return self._cues[1].copy()
+
+    def _cue_key(self) -> tuple[Any, ...] | None:
+        """Return what the cue sheet depends on beyond the route's edges, or None when not known cheaply.
+
+        The graph's edge attributes (names, geometries: :func:`routemap.route.compile.tracked_state`,
+        None for a graph routemap did not build and compile) and the finish's name (the last cue).
+        """
+        from routemap.route.compile import tracked_state
+
+        state = tracked_state(self.graph)
+        if state is None:
+            return None
+        return (state, self.stops[-1].name if self.stops else None)
 
     # -- output ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
