@@ -466,32 +466,7 @@ def test_other_vintage_and_format_agrees_roughly(shared_la, central, demo):
         assert np.isnan(got.loc[name, "foreign_born"]) and np.isnan(got.loc[name, "pct_foreign_born"])
 
 
-# --- the interpolation without tobler, and the figure cache ----------------------------------------
-
-
-def test_area_interpolation_is_toblers_bit_for_bit(hoods, tracts):
-    from tobler.area_weighted import area_interpolate
-
-    from routemap.demographics.interpolate import area_interpolate_extensive
-
-    columns = ["population", "foreign_born", "median_household_income"]
-    source = tracts.to_crs(UTM)[[*columns, "geometry"]].astype({c: float for c in columns}).fillna(0.0)
-    targets = gpd.GeoDataFrame(geometry=hoods.to_crs(UTM).geometry.values, crs=UTM)
-    # more sources than targets and fewer: tobler indexes the longer frame
-    for part in (source, source.iloc[:100]):
-        expected = area_interpolate(part.copy(), targets, extensive_variables=columns, allocate_total=False)
-        got = area_interpolate_extensive(part, targets, columns)
-        for c in columns:
-            np.testing.assert_array_equal(got[c].to_numpy(), expected[c].to_numpy())
-    # NaN and infinite values count as 0 (tobler's own NaN check fails on read-only arrays)
-    unknown = source.copy()
-    unknown.loc[unknown.index[:3], "foreign_born"] = [np.nan, np.inf, -np.inf]
-    zeroed = source.copy()
-    zeroed.loc[zeroed.index[:3], "foreign_born"] = 0.0
-    np.testing.assert_array_equal(
-        area_interpolate_extensive(unknown, targets, ["foreign_born"])["foreign_born"],
-        area_interpolate_extensive(zeroed, targets, ["foreign_born"])["foreign_born"],
-    )
+# --- the figure cache ---------------------------------------------------------------------------------
 
 
 def test_neighborhood_figures_are_cached_until_an_input_changes(hoods, tracts, tmp_path, monkeypatch):
@@ -528,20 +503,3 @@ def test_neighborhood_figures_are_cached_until_an_input_changes(hoods, tracts, t
     assert len(computed) == 4
     neighborhood_demographics(hoods, tracts)
     assert len(computed) == 4
-
-
-def test_neighborhood_figures_do_not_import_tobler(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "ROUTEMAP_CACHE_DIR": str(tmp_path)}  # an empty cache: the figures are computed
-    code = (
-        "import sys\n"
-        "from routemap.demographics import neighborhood_demographics\n"
-        "neighborhood_demographics()\n"
-        "print('tobler' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.strip() == "False"  # tobler takes over a second to import
-    assert list((tmp_path / "demographics").iterdir())

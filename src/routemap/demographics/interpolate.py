@@ -2,11 +2,9 @@
 
 Counts are extensive: a tract's people are spread evenly over its area, and a target polygon gets
 each tract's count times the share of the tract's area it covers (tobler's ``area_interpolate`` with
-``allocate_total=False``, so people of a tract's part outside every target are not pushed inside;
-:func:`area_interpolate_extensive` does tobler's arithmetic step for step without importing tobler,
-which takes over a second). Shares are recomputed from the interpolated counts (never averaged), and
-the median household income is the population-weighted mean of the tract medians (an approximation:
-medians do not add).
+``allocate_total=False``, so people of a tract's part outside every target are not pushed inside).
+Shares are recomputed from the interpolated counts (never averaged), and the median household
+income is the population-weighted mean of the tract medians (an approximation: medians do not add).
 
 The neighborhood figures depend only on the two layers, so :func:`neighborhood_demographics` keeps
 them in the cache folder keyed by a checksum of what it reads (:func:`figures_key`).
@@ -18,15 +16,14 @@ import hashlib
 import logging
 import os
 import zipfile
+from importlib.metadata import version as _version
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import scipy
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix, diags
 
 from routemap import settings
 from routemap._crs import utm_crs
@@ -58,63 +55,6 @@ FIGURES_VERSION = 1
 STATS = {"hits": 0, "misses": 0, "writes": 0}
 
 
-def _area_table(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> csr_matrix:
-    """Return the areas where each source polygon meets each target polygon (sources x targets).
-
-    tobler's ``_area_tables_binning`` with ``spatial_index="auto"`` (the longer frame is indexed):
-    the same calls in the same order, so the same float32 table.
-    """
-    if source.shape[0] > target.shape[0]:
-        ids_tgt, ids_src = source.sindex.query(target.geometry, predicate="intersects")
-    else:
-        ids_src, ids_tgt = target.sindex.query(source.geometry, predicate="intersects")
-    areas = source.geometry.values[ids_src].intersection(target.geometry.values[ids_tgt]).area
-    table = coo_matrix(
-        (areas, (ids_src, ids_tgt)), shape=(source.shape[0], target.shape[0]), dtype=np.float32
-    )
-    return table.tocsr()
-
-
-def area_interpolate_extensive(
-    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, columns: list[str]
-) -> pd.DataFrame:
-    """Return the extensive ``columns`` of ``source`` interpolated onto ``target``'s polygons by area.
-
-    The same result, bit for bit, as ``tobler.area_weighted.area_interpolate(source, target,
-    extensive_variables=columns, allocate_total=False)`` (a test holds them equal): each target gets
-    each source value times the share of the source's area it covers. NaN and infinite values count as
-    0, an infinite estimate is NaN.
-
-    Parameters
-    ----------
-    source, target
-        Polygons in the same projected CRS.
-    columns
-        Numeric columns of ``source``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``columns``, one row per target, indexed like ``target``.
-    """
-    if source.crs != target.crs:
-        raise DemographicsError("Tracts and targets must be in the same CRS to be interpolated.")
-    table = _area_table(source, target)
-    # tobler's row standardisation, kept as its sparse products: summing in another order would change
-    # the last bits of the figures (and of every file that shows them)
-    den = source.area.values
-    den = 1.0 / (den + (den == 0))
-    weights = diags([den], [0]).dot(table)
-    rows = []
-    for name in columns:
-        values = source[name].to_numpy(dtype=float)
-        values = np.where(np.isfinite(values), values, 0.0)
-        rows.append(diags([values], [0]).dot(weights).sum(axis=0).tolist()[0])
-    estimates = np.asarray(rows, dtype=float).T.reshape(len(target), len(columns))
-    estimates[estimates == np.inf] = np.nan  # as tobler (its NaN and inf checks zeroed the inputs)
-    return pd.DataFrame(estimates, columns=columns, index=target.index)
-
-
 def interpolate_figures(
     tracts: gpd.GeoDataFrame, targets: gpd.GeoDataFrame | gpd.GeoSeries, crs=None
 ) -> pd.DataFrame:
@@ -137,6 +77,8 @@ def interpolate_figures(
         it is known and its share divided by those tracts' population; a count missing everywhere
         stays NaN. Shares are NaN where no one lives.
     """
+    from tobler.area_weighted import area_interpolate  # tobler takes over a second to import
+
     if tracts.crs is None or targets.crs is None:
         raise DemographicsError("Tracts and targets both need a CRS to be interpolated; set one.")
     target_gs = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
@@ -154,7 +96,7 @@ def interpolate_figures(
         if not known.any():
             missing.append(name)
             continue
-        # unknowns are zeroed here (and their people left out of the share's denominator below)
+        # tobler's NaN check is overwritten by its inf check (tobler 0.13): zero the unknowns here
         columns[name] = np.where(known, values, 0.0)
         if not known.all():
             columns[f"_known_pop_{name}"] = np.where(known, pop, 0.0)
@@ -166,7 +108,7 @@ def interpolate_figures(
 
     source_df = gpd.GeoDataFrame(columns, geometry=source.geometry.values, crs=crs)
     target_df = gpd.GeoDataFrame(geometry=target_gs.to_crs(crs).values, crs=crs)
-    est = area_interpolate_extensive(source_df, target_df, list(columns))
+    est = area_interpolate(source_df, target_df, extensive_variables=list(columns), allocate_total=False)
 
     out = pd.DataFrame(index=target_gs.index)
     population = est["population"].to_numpy()
@@ -251,7 +193,7 @@ def figures_key(tracts: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame, crs) -> str:
     for part in (
         f"figures={FIGURES_VERSION}",
         f"shapely={shapely.__version__} geos={shapely.geos_version_string}",
-        f"pyproj={pyproj.__version__} scipy={scipy.__version__}",
+        f"pyproj={pyproj.__version__} tobler={_version('tobler')}",
         f"crs={pyproj.CRS(crs).to_wkt()}",
         f"tracts={tracts.crs.to_wkt() if tracts.crs else None}",
         f"hoods={hoods.crs.to_wkt() if hoods.crs else None}",
