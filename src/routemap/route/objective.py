@@ -330,19 +330,26 @@ def measure(
     objective : Objective, optional
         Fills in any further figure it ranks by (:meth:`Objective.annotate`).
     """
+    cand = _edge_figures(cg, path, used_count)
+    if len(path) < 2:
+        return cand
+    cand.doubled_m = path_doubled_m(cg, path, prior)
+    (objective or DEFAULT_OBJECTIVE).annotate(cg, cand)
+    return cand
+
+
+def _edge_figures(cg: CompiledGraph, path: list[int], used_count: np.ndarray | None) -> Candidate:
+    """Return ``path`` with the figures its edges sum to (length, repeated metres, cost) and nothing else."""
     if len(path) < 2:
         return Candidate(list(path), 0.0, 0.0, 0.0)
     pos = path_edges(cg, path)
     used = None if used_count is None else used_count > 0
-    cand = Candidate(
+    return Candidate(
         list(path),
         float(cg.length[pos].sum()),
         repeated_m(cg.eid[pos], cg.length[pos], used),
         float(cg.cost.data[pos].sum()),
-        path_doubled_m(cg, path, prior),
     )
-    (objective or DEFAULT_OBJECTIVE).annotate(cg, cand)
-    return cand
 
 
 def measure_better(
@@ -355,26 +362,19 @@ def measure_better(
     prior: list[int] | None = None,
     objective: Objective | None = None,
 ) -> Candidate | None:
-    """Return :func:`measure` of ``path``, or None when its key for ``goal`` cannot be below ``bound``.
+    """Return :func:`measure` of ``path``, or None when its key for ``goal`` must be above ``bound``.
 
-    The doubled-back metres (a sampled geometry, most of a measure's cost) and then the objective's
-    figures are filled in only while the key so far, a lower bound of the final key, stays at or below
-    ``bound``: running alongside the route and turning can only make the key larger under the built-in
-    objectives (:class:`LengthObjective` and its subclasses). A candidate skipped here has a key
-    larger than ``bound``, so the best of many candidates is the same as when all are measured. Other
-    objectives always measure.
+    The objective's figures (the turns) and then the doubled-back metres (a sampled geometry, most of a
+    measure's cost) are filled in only while the key so far, a lower bound of the final key, stays at
+    or below ``bound``: turning and running alongside the route can only make the key larger under the
+    built-in objectives (:class:`LengthObjective` and its subclasses). A candidate skipped here has a
+    key larger than ``bound``, so the best of many candidates is the same as when all are measured.
+    ``bound`` None, or another objective: always measured.
     """
     obj = objective or DEFAULT_OBJECTIVE
     if bound is None or len(path) < 2 or not isinstance(obj, LengthObjective):
         return measure(cg, path, used_count=used_count, prior=prior, objective=obj)
-    pos = path_edges(cg, path)
-    used = None if used_count is None else used_count > 0
-    cand = Candidate(
-        list(path),
-        float(cg.length[pos].sum()),
-        repeated_m(cg.eid[pos], cg.length[pos], used),
-        float(cg.cost.data[pos].sum()),
-    )
+    cand = _edge_figures(cg, path, used_count)
     if obj.key(cand, goal) > bound:  # no doubling back, no turns: the least key it can have
         return None
     obj.annotate(cg, cand)

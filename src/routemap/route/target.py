@@ -262,14 +262,13 @@ def finish(
         if sig in seen:
             continue
         seen.add(sig)
-        if not best_only:
-            out.append(_measure(cg, path, used_count, prior=prior, objective=objective))
-            continue
         cand = measure_better(
             cg, path, goal=goal, bound=bound, used_count=used_count, prior=prior, objective=objective
         )
-        if cand is not None:
-            out.append(cand)
+        if cand is None:
+            continue
+        out.append(cand)
+        if best_only:  # without it, no bound: every ending is measured
             key = objective.key(cand, goal)
             bound = key if bound is None else min(bound, key)
     out.sort(key=lambda c: objective.key(c, goal))
