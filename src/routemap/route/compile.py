@@ -703,6 +703,7 @@ def _kernel_tree(
         ax, ay, bx, by = float(cg.ux[a]), float(cg.uy[a]), float(cg.ux[b]), float(cg.uy[b])
         sum_m = float(metres_max * UTM_SLACK + 1.0)
     base = cg.cost_t if reverse else cg.cost
+    length, eid = _entry_figures(cg, reverse)
     n = cg.n
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, np.int64)
@@ -713,13 +714,11 @@ def _kernel_tree(
         base.indptr,
         base.indices,
         base.data,
-        cg.perm_t if reverse else _EMPTY_INT,
-        cg.length,
-        cg.eid,
+        length,
+        eid,
         used if penal else _EMPTY_BOOL,
         float(factor),
-        cg.ux,
-        cg.uy,
+        node_xy(cg),
         int(root),
         ax,
         ay,
@@ -736,8 +735,26 @@ def _kernel_tree(
     return Tree(int(root), reverse, dist, pred, metres, repeat)
 
 
-_EMPTY_INT = np.zeros(0, np.int64)
 _EMPTY_BOOL = np.zeros(0, np.bool_)
+
+
+def node_xy(cg: CompiledGraph) -> np.ndarray:
+    """Return the nodes' UTM coordinates as one (n, 2) array (cached): a node's x and y side by side."""
+    xy = cg.cache.get("_xy")
+    if xy is None:
+        xy = cg.cache["_xy"] = np.column_stack([cg.ux, cg.uy])
+    return xy
+
+
+def _entry_figures(cg: CompiledGraph, reverse: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the metres and undirected edge ids of the entries of ``cg.cost`` (``reverse``: of
+    ``cg.cost_t``, in its order; cached), read in the order a search walks them."""
+    if not reverse:
+        return cg.length, cg.eid
+    hit = cg.cache.get("_entry_figures_t")
+    if hit is None:
+        hit = cg.cache["_entry_figures_t"] = (cg.length[cg.perm_t], cg.eid[cg.perm_t])
+    return hit
 
 
 def search_limit(length_m: float) -> float:

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-_UNKNOWN, _INSIDE, _OUTSIDE = 0, 1, 2
+_UNKNOWN, _INSIDE, _OUTSIDE, _SETTLED = 0, 1, 2, 3
 
 
 def inside_ellipse(
@@ -36,71 +36,66 @@ def inside_ellipse(
     return da + db <= sum_m
 
 
-# An indexed binary heap over node (or state) ids keyed by ``dist``: ``heap`` holds ids, ``where[v]`` is
-# v's place in it (-1: not in it), so a shorter distance moves the id up instead of adding a copy.
+# An indexed binary heap of ids (nodes or states) with their keys kept beside them (``hk``, ``hv``):
+# comparisons read the keys in the heap's own order, not ``dist`` at random ids; ``where[v]`` is v's
+# place in it (-1: not in it), so a shorter distance moves the id up instead of adding a copy.
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _less(dist, a, b):  # pragma: no cover - compiled
-    return dist[a] < dist[b]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sift_up(heap, where, dist, i, v):  # pragma: no cover - compiled
-    while i > 0:
-        parent = (i - 1) >> 1
-        p = heap[parent]
-        if not _less(dist, v, p):
-            break
-        heap[i] = p
-        where[p] = i
-        i = parent
-    heap[i] = v
-    where[v] = i
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _push_or_lower(heap, where, size, dist, v):  # pragma: no cover - compiled
-    """Put v in the heap (or move it up after its distance fell); return the new size."""
+def _push_or_lower(hk, hv, where, size, v, key):  # pragma: no cover - compiled
+    """Put v in the heap with ``key`` (or move it up to its lower key); return the new size."""
     i = where[v]
     if i < 0:
         i = size
         size += 1
-    _sift_up(heap, where, dist, i, v)
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not key < hk[parent]:
+            break
+        hk[i] = hk[parent]
+        hv[i] = hv[parent]
+        where[hv[i]] = i
+        i = parent
+    hk[i] = key
+    hv[i] = v
+    where[v] = i
     return size
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pop(heap, where, size, dist):  # pragma: no cover - compiled
-    """Remove the id of least distance (heap[0]); return the new size."""
-    top = heap[0]
-    where[top] = -1
+def _pop(hk, hv, where, size):  # pragma: no cover - compiled
+    """Remove the id of least key (``hv[0]``); return the new size."""
+    where[hv[0]] = -1
     size -= 1
     if size == 0:
         return 0
-    v = heap[size]
+    key = hk[size]
+    v = hv[size]
     i = 0
     while True:
         c = 2 * i + 1
         if c >= size:
             break
-        if c + 1 < size and _less(dist, heap[c + 1], heap[c]):
+        if c + 1 < size and hk[c + 1] < hk[c]:
             c += 1
-        if not _less(dist, heap[c], v):
+        if not hk[c] < key:
             break
-        heap[i] = heap[c]
-        where[heap[c]] = i
+        hk[i] = hk[c]
+        hv[i] = hv[c]
+        where[hv[i]] = i
         i = c
-    heap[i] = v
+    hk[i] = key
+    hv[i] = v
     where[v] = i
     return size
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _inside(v, side, ux, uy, ax, ay, bx, by, sum_m):  # pragma: no cover - compiled
+def _inside(v, side, xy, ax, ay, bx, by, sum_m):  # pragma: no cover - compiled
+    """Return whether node v is in the ellipse and not settled yet (``side`` remembers the test)."""
     s = side[v]
     if s == _UNKNOWN:
-        x, y = ux[v], uy[v]
+        x, y = xy[v, 0], xy[v, 1]
         d = math.sqrt((x - ax) ** 2 + (y - ay) ** 2) + math.sqrt((x - bx) ** 2 + (y - by) ** 2)
         s = _INSIDE if d <= sum_m else _OUTSIDE
         side[v] = s
@@ -112,13 +107,11 @@ def node_tree(
     indptr,
     indices,
     weight,
-    fpos,
     length,
     eid,
     used,
     factor,
-    ux,
-    uy,
+    xy,
     root,
     ax,
     ay,
@@ -135,61 +128,71 @@ def node_tree(
     """Fill ``dist``/``pred``/``metres``/``repeat`` (size n: inf, -1, 0, 0) with the tree from ``root``.
 
     ``indptr``/``indices``/``weight`` are the CSR graph searched (the transposed one for a tree towards
-    the root); ``fpos[k]`` is entry k's position in the arrays ``length`` and ``eid`` are aligned with
-    (an empty ``fpos``: the same position). An edge whose undirected id is ``used`` costs ``factor``
-    times its weight (an empty ``used``: none is) and its metres count in ``repeat``. Only nodes inside
-    the ellipse (and the root) are entered, and none beyond ``limit``. With a ``target`` (>= 0) the
-    search stops once it is settled, and the nodes met but not settled are left unreached, so every node
-    the tree reaches is exact. Returns the number settled.
+    the root), ``length`` and ``eid`` its entries' metres and undirected edge ids. An edge whose id is
+    ``used`` costs ``factor`` times its weight (an empty ``used``: none is) and its metres count in
+    ``repeat``. Only nodes inside the ellipse (``xy``: the nodes' projected coordinates; and the root)
+    are entered, and none beyond ``limit``. With a ``target`` (>= 0) the search stops once it is
+    settled, and the nodes met but not settled are left unreached, so every node the tree reaches is
+    exact. Returns the number settled.
     """
     n = len(indptr) - 1
-    side = np.zeros(n, np.uint8)
-    done = np.zeros(n, np.bool_)
-    via = np.full(n, -1, np.int64)  # the position (in length/eid order) of each node's tree edge
+    side = np.zeros(n, np.uint8)  # the ellipse test's answer per node met, and whether it is settled
     side[root] = _INSIDE
-    has_fpos = len(fpos) > 0
     has_used = len(used) > 0
-    heap = np.empty(n, np.int64)
+    hk = np.empty(n, np.float64)
+    hv = np.empty(n, np.int64)
     where = np.full(n, -1, np.int64)
     dist[root] = 0.0
-    size = _push_or_lower(heap, where, 0, dist, root)
+    size = _push_or_lower(hk, hv, where, 0, root, 0.0)
     settled = 0
     while size > 0:
-        u = heap[0]
-        d = dist[u]
-        size = _pop(heap, where, size, dist)
-        done[u] = True
+        u = hv[0]
+        d = hk[0]
+        size = _pop(hk, hv, where, size)
+        side[u] = _SETTLED
         settled += 1
         if u == target:
-            for i in range(size):  # met, not settled: their distances are not final
-                v = heap[i]
+            for i in range(size):  # met, not settled: their figures are not final
+                v = hv[i]
                 dist[v] = np.inf
                 pred[v] = -1
-        p = pred[u]
-        if p >= 0:
-            e = via[u]
-            metres[u] = metres[p] + length[e]
-            if has_used and used[eid[e]]:
-                repeat[u] = repeat[p] + length[e]
-            else:
-                repeat[u] = repeat[p]
-        if u == target:
+                metres[v] = 0.0
+                repeat[v] = 0.0
             break
+        # a node's metres go with its distance, read along u's row (not at random afterwards)
+        mu = metres[u]
+        ru = repeat[u]
         for k in range(indptr[u], indptr[u + 1]):
             v = indices[k]
-            if done[v] or not _inside(v, side, ux, uy, ax, ay, bx, by, sum_m):
+            if not _inside(v, side, xy, ax, ay, bx, by, sum_m):
                 continue
-            f = fpos[k] if has_fpos else k
             w = weight[k]
-            if has_used and used[eid[f]]:
+            again = has_used and used[eid[k]]
+            if again:
                 w = w * factor
             nd = d + w
             if nd <= limit and nd < dist[v]:
                 dist[v] = nd
                 pred[v] = u
-                via[v] = f
-                size = _push_or_lower(heap, where, size, dist, v)
+                metres[v] = mu + length[k]
+                repeat[v] = ru + length[k] if again else ru
+                size = _push_or_lower(hk, hv, where, size, v, nd)
     return settled
+
+
+def window_scratch(m: int) -> tuple[np.ndarray, ...]:
+    """Return the work arrays :func:`window_path` borrows for an edge graph of ``m`` states (it hands
+    them back as it found them, so one set serves every window of a graph)."""
+    return (
+        np.full(m, np.inf),  # dist
+        np.full(m, -1, np.int64),  # pred
+        np.zeros(m, np.bool_),  # done
+        np.full(m, -1, np.int64),  # end_at
+        np.empty(m, np.float64),  # heap keys
+        np.empty(m, np.int64),  # heap ids
+        np.full(m, -1, np.int64),  # where
+        np.empty(m, np.int64),  # the states touched, to set back
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -203,8 +206,7 @@ def window_path(
     outside,
     row,
     col,
-    ux,
-    uy,
+    xy,
     src,
     ax,
     ay,
@@ -214,6 +216,7 @@ def window_path(
     limit,
     ends,
     end_extra,
+    scratch,
 ):  # pragma: no cover - compiled
     """Return the states (CSR entries) of the best path on the edge graph from state ``src`` to one of
     ``ends`` (src first), or an empty array.
@@ -222,29 +225,25 @@ def window_path(
     (``arc_eid[a]``) is used ``outside``. A state is entered only when both its nodes lie in the
     ellipse, and not beyond ``limit``. An end's final cost is its distance plus ``end_extra``; the
     lowest wins, ties going to the earlier end in ``ends``. The search stops once no unsettled state
-    can beat the best end settled.
+    can beat the best end settled. ``scratch`` is :func:`window_scratch` of the edge graph's size,
+    handed back clean: a window costs the states it touches, not the graph's size.
     """
-    m = len(row)
-    n = len(ux)
-    side = np.zeros(n, np.uint8)
-    dist = np.full(m, np.inf)
-    pred = np.full(m, -1, np.int64)
-    done = np.zeros(m, np.bool_)
-    end_at = np.full(m, -1, np.int64)
+    dist, pred, done, end_at, hk, hv, where, touched = scratch
+    side = np.zeros(len(xy), np.uint8)
     for i in range(len(ends)):
         end_at[ends[i]] = i
-    heap = np.empty(m, np.int64)
-    where = np.full(m, -1, np.int64)
     dist[src] = 0.0
-    size = _push_or_lower(heap, where, 0, dist, src)
+    touched[0] = src
+    n_touched = 1
+    size = _push_or_lower(hk, hv, where, 0, src, 0.0)
     best = np.inf
     best_i = -1
     while size > 0:
-        u = heap[0]
-        d = dist[u]
+        u = hv[0]
+        d = hk[0]
         if d > best:
             break
-        size = _pop(heap, where, size, dist)
+        size = _pop(hk, hv, where, size)
         done[u] = True
         i = end_at[u]
         if i >= 0:
@@ -256,8 +255,8 @@ def window_path(
             if done[v]:
                 continue
             if not (
-                _inside(row[v], side, ux, uy, ax, ay, bx, by, sum_m)
-                and _inside(col[v], side, ux, uy, ax, ay, bx, by, sum_m)
+                _inside(row[v], side, xy, ax, ay, bx, by, sum_m)
+                and _inside(col[v], side, xy, ax, ay, bx, by, sum_m)
             ):
                 continue
             w = arc_weight[a]
@@ -265,15 +264,26 @@ def window_path(
                 w = w + penalty * cost[v]
             nd = d + w
             if nd <= limit and nd < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
                 dist[v] = nd
                 pred[v] = u
-                size = _push_or_lower(heap, where, size, dist, v)
-    if best_i < 0 or m == 0:
-        return np.zeros(0, np.int64)
-    chain = [ends[best_i]]
-    while chain[-1] != src:
-        chain.append(pred[chain[-1]])
-    out = np.empty(len(chain), np.int64)
-    for i in range(len(chain)):
-        out[i] = chain[len(chain) - 1 - i]
+                size = _push_or_lower(hk, hv, where, size, v, nd)
+    out = np.zeros(0, np.int64)
+    if best_i >= 0:
+        chain = [ends[best_i]]
+        while chain[-1] != src:
+            chain.append(pred[chain[-1]])
+        out = np.empty(len(chain), np.int64)
+        for i in range(len(chain)):
+            out[i] = chain[len(chain) - 1 - i]
+    for i in range(n_touched):  # hand the scratch back clean
+        v = touched[i]
+        dist[v] = np.inf
+        pred[v] = -1
+        done[v] = False
+        where[v] = -1
+    for i in range(len(ends)):
+        end_at[ends[i]] = -1
     return out

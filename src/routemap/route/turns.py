@@ -20,6 +20,7 @@ they are: a window never crosses one.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from routemap.route.compile import (
     MIN_COST,
     UTM_SLACK,
     CompiledGraph,
+    node_xy,
 )
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
@@ -354,6 +356,16 @@ def _min_rate(cg: CompiledGraph) -> float:
     return rate
 
 
+def _scratch(cg: CompiledGraph, make: Callable[[int], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Return the window search's work arrays for ``cg`` in this thread (made once per thread, cached on
+    ``cg``; the kernel hands them back clean, and runs without the GIL, so threads must not share them)."""
+    per_thread = cg.cache.setdefault("_window_scratch", {})
+    hit = per_thread.get(threading.get_ident())
+    if hit is None:
+        hit = per_thread[threading.get_ident()] = make(len(cg.length))
+    return hit
+
+
 def _best_window(
     cg: CompiledGraph,
     tg: TurnGraph,
@@ -373,7 +385,7 @@ def _best_window(
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
     street (``cg.eid``).
     """
-    from routemap.route.kernels import window_path
+    from routemap.route.kernels import window_path, window_scratch
 
     # streets used outside the window cost more, as in the length search: a street is used outside
     # when the route runs it more often than the window (with the edge into path[i]) does
@@ -409,8 +421,7 @@ def _best_window(
         outside,
         cg.row,
         cg.col,
-        cg.ux,
-        cg.uy,
+        node_xy(cg),
         src,
         float(cg.ux[a]),
         float(cg.uy[a]),
@@ -420,6 +431,7 @@ def _best_window(
         float(limit),
         ends,
         extra,
+        _scratch(cg, window_scratch),
     )
     if len(found) < 2:
         return None  # no way through, or the window starts and ends on one node: nothing to straighten
