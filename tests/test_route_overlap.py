@@ -79,3 +79,30 @@ def test_a_leg_running_back_along_the_prior_is_counted_after_it():
     # a leg going on east runs alongside nothing
     away = np.array([[1000.0, 0.0], [2000.0, 0.0]])
     assert line.doubled_after(away[:, 0], away[:, 1]) == 0.0
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    steps=_STEPS,
+    first=st.integers(0, 400),
+    radius=st.floats(5.0, 80.0),
+    gap=st.floats(0.0, 300.0),
+    min_cos=st.floats(0.0, 1.0),
+)
+def test_the_alongside_kernel_flags_what_comparing_every_pair_flags(steps, first, radius, gap, min_cos):
+    from routemap.route.kernels import alongside
+
+    moves = np.array([[dx * d, dy * d] for (dx, dy), d in steps])
+    pts = np.concatenate([[[0.0, 0.0]], np.cumsum(moves, axis=0)])
+    line = Samples.of(pts[:, 0], pts[:, 1])
+    assert line is not None
+    s, x, y, ux, uy = line.s, line.sx, line.sy, line.ux, line.uy
+    first = min(first, len(s))
+    got = alongside(s, x, y, ux, uy, first, radius, gap, min_cos)
+    # every pair, by brute force: i earlier than j by more than the gap, near, parallel or opposite
+    d2 = (x[:, None] - x[None, :]) ** 2 + (y[:, None] - y[None, :]) ** 2
+    ok = (d2 <= radius * radius) & (s[None, :] - s[:, None] > gap)
+    ok &= np.abs(ux[:, None] * ux[None, :] + uy[:, None] * uy[None, :]) >= min_cos
+    expected = ok.any(axis=0)
+    expected[:first] = False
+    assert np.array_equal(got, expected)

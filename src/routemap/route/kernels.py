@@ -287,3 +287,53 @@ def window_path(
     for i in range(len(ends)):
         end_at[ends[i]] = -1
     return out
+
+
+@njit(cache=True, nogil=True)
+def alongside(s, x, y, ux, uy, first, radius, gap, min_cos):  # pragma: no cover - compiled
+    """Return, per sample of a sampled line, whether it runs alongside an earlier sample.
+
+    Samples ``first`` on are tested (the ones before are the route so far): sample j is flagged when a
+    sample i lies within ``radius`` of it (distance <= radius), ``s[j] - s[i] > gap`` (it was passed
+    that much earlier along the line) and their unit directions ``(ux, uy)`` are within the angle of
+    ``|cos| >= min_cos`` (parallel or opposite). The samples are bucketed in a grid of ``radius``
+    cells, so each sample looks at its 3 x 3 cells only.
+    """
+    n = len(s)
+    flags = np.zeros(n, np.bool_)
+    if n == 0:
+        return flags
+    x0 = x.min()
+    y0 = y.min()
+    cx = np.empty(n, np.int64)
+    cy = np.empty(n, np.int64)
+    for i in range(n):
+        cx[i] = np.int64((x[i] - x0) // radius)
+        cy[i] = np.int64((y[i] - y0) // radius)
+    rows = cy.max() + 3  # a spare row on each side: a neighbour's key never wraps into another column
+    keys = (cx + 1) * rows + (cy + 1)
+    order = np.argsort(keys, kind="mergesort")
+    sorted_keys = keys[order]
+    r2 = radius * radius
+    for j in range(first, n):
+        found = False
+        for dx in range(-1, 2):
+            if found:
+                break
+            for dy in range(-1, 2):
+                key = keys[j] + dx * rows + dy
+                lo = np.searchsorted(sorted_keys, key)
+                hi = np.searchsorted(sorted_keys, key + 1)
+                for t in range(lo, hi):
+                    i = order[t]
+                    if not s[j] - s[i] > gap:
+                        continue
+                    ddx = x[i] - x[j]
+                    ddy = y[i] - y[j]
+                    if ddx * ddx + ddy * ddy <= r2 and abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos:
+                        found = True
+                        break
+                if found:
+                    break
+        flags[j] = found
+    return flags

@@ -10,7 +10,6 @@ that lie within ``radius_m`` (35 m: across a wide boulevard, sidewalk to sidewal
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 #: Sample spacing along the route (metres): fine enough for a city block, coarse enough to be cheap.
 SPACING_M = 10.0
@@ -58,8 +57,9 @@ class Samples:
     """A polyline sampled every ``spacing_m``: positions ``s`` along it, points, unit directions.
 
     :meth:`doubled_m` measures doubling back; :meth:`doubled_after` measures a line drawn after an
-    earlier one (the route so far), reusing the earlier line's samples and their KD-tree: what the
-    planner does for the many candidate legs that follow the same route.
+    earlier one (the route so far), reusing the earlier line's samples: what the planner does for the
+    many candidate legs that follow the same route. The pairs of samples are found by a compiled kernel
+    (:func:`routemap.route.kernels.alongside`) on a grid of ``radius_m`` cells.
     """
 
     def __init__(self, s: np.ndarray, sx: np.ndarray, sy: np.ndarray, ux: np.ndarray, uy: np.ndarray,
@@ -67,18 +67,6 @@ class Samples:
         self.s, self.sx, self.sy, self.ux, self.uy = s, sx, sy, ux, uy
         self.total_m = total_m
         self.spacing_m = spacing_m
-        self._tree: cKDTree | None = None
-
-    @property
-    def tree(self) -> cKDTree:
-        """Return the KD-tree of the sample points (built once)."""
-        if self._tree is None:
-            # built for every candidate leg: an unbalanced, uncompacted tree builds faster, and a query's
-            # answer does not depend on the tree's shape (5-10% of the planner's doubled-back measure)
-            self._tree = cKDTree(
-                np.column_stack([self.sx, self.sy]), compact_nodes=False, balanced_tree=False
-            )
-        return self._tree
 
     @classmethod
     def of(
@@ -116,16 +104,9 @@ class Samples:
 
     def _alongside_itself(self, *, radius_m: float, gap_m: float, min_cos: float) -> np.ndarray:
         """Return, per sample, whether it runs alongside a sample at least ``gap_m`` earlier on this line."""
-        s, ux, uy = self.s, self.ux, self.uy
-        flagged = np.zeros(len(s), bool)
-        pairs = self.tree.query_pairs(radius_m, output_type="ndarray")
-        if len(pairs):
-            i, j = pairs[:, 0], pairs[:, 1]
-            swap = s[i] > s[j]
-            i, j = np.where(swap, j, i), np.where(swap, i, j)
-            ok = (np.abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos) & (s[j] - s[i] > gap_m)
-            flagged[j[ok]] = True
-        return flagged
+        from routemap.route.kernels import alongside
+
+        return alongside(self.s, self.sx, self.sy, self.ux, self.uy, 0, radius_m, gap_m, min_cos)
 
     def doubled_after(
         self,
@@ -140,16 +121,16 @@ class Samples:
         """Return :func:`doubled_back_m` of this line followed by the polyline ``x, y`` (which starts at
         this line's end), counting only the new line's samples, as ``from_m`` = this line's length.
         """
+        from routemap.route.kernels import alongside
+
         new = Samples.of(x, y, spacing_m, offset_m=self.total_m)
         if new is None or new.total_m <= gap_m or len(new.s) == 0:
             return 0.0
-        flagged = new._alongside_itself(radius_m=radius_m, gap_m=gap_m, min_cos=min_cos)
-        if len(self.s):
-            near = self.tree.sparse_distance_matrix(new.tree, radius_m, output_type="ndarray")
-            i, j = near["i"].astype(np.int64), near["j"].astype(np.int64)
-            ok = (np.abs(self.ux[i] * new.ux[j] + self.uy[i] * new.uy[j]) >= min_cos) & (
-                new.s[j] - self.s[i] > gap_m
-            )
-            flagged[j[ok]] = True
+        k = len(self.s)
+        both = [np.concatenate([a, b]) for a, b in zip(self._arrays(), new._arrays())]
+        flagged = alongside(*both, k, radius_m, gap_m, min_cos)[k:]
         flagged &= new.s > self.total_m  # a sample on the join belongs to the line before
         return float(flagged.sum() * spacing_m)
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return self.s, self.sx, self.sy, self.ux, self.uy
