@@ -9,7 +9,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 import routemap
-from routemap.route.compile import compile_graph, node_xy, shortest_tree, tree_reaching
+from routemap.route.compile import UTM_SLACK, compile_graph, min_rate, node_xy, shortest_tree, tree_reaching
 from routemap.route.kernels import inside_ellipse, window_path, window_scratch
 from routemap.route.objective import TURN_COST_M
 from routemap.route.turns import USED_PENALTY, turn_graph
@@ -72,10 +72,11 @@ def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
         limit = float(d[b]) * rng.uniform(2.0, 8.0) + 300 if trial % 3 else np.inf
         ends = np.sort(np.flatnonzero(cg.col == b))
         extra = TURN_COST_M * (rng.random(len(ends)) < 0.5)
+        rate = min_rate(cg) / UTM_SLACK if trial % 2 else 0.0  # A* or Dijkstra: the same best
         got = window_path(
             tg.indptr, tg.arc_to, base, tg.arc_eid, cg.cost.data, USED_PENALTY - 1.0, outside,
             cg.row, cg.col, node_xy(cg), src, float(cg.ux[a]), float(cg.uy[a]), float(cg.ux[b]),
-            float(cg.uy[b]), sum_m, limit, ends, extra, window_scratch(len(cg.length)),
+            float(cg.uy[b]), sum_m, limit, ends, extra, rate, window_scratch(len(cg.length)),
         )  # fmt: skip
         # the same search by scipy on the edge graph cut to the states with both nodes in the ellipse
         inside = inside_ellipse(cg.ux, cg.uy, (cg.ux[a], cg.uy[a]), (cg.ux[b], cg.uy[b]), sum_m)

@@ -738,6 +738,15 @@ def _kernel_tree(
 _EMPTY_BOOL = np.zeros(0, np.bool_)
 
 
+def min_rate(cg: CompiledGraph) -> float:
+    """Return the smallest cost per metre of any edge (cached): every edge costs at least this times
+    its length, so a cost is at least this times the straight metres it covers (over ``UTM_SLACK``)."""
+    rate = cg.cache.get("_min_rate")
+    if rate is None:
+        rate = cg.cache["_min_rate"] = float(np.min(cg.cost.data / np.maximum(cg.length, MIN_COST)))
+    return rate
+
+
 def node_xy(cg: CompiledGraph) -> np.ndarray:
     """Return the nodes' UTM coordinates as one (n, 2) array (cached): a node's x and y side by side."""
     xy = cg.cache.get("_xy")

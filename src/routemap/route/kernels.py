@@ -91,6 +91,15 @@ def _pop(hk, hv, where, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _guess(v, xy, bx, by, rate):  # pragma: no cover - compiled
+    """A* guess of the cost from node v to (bx, by): ``rate`` times the straight metres, a hair less
+    (so that rounding never makes it more than the true cost)."""
+    if rate == 0.0:
+        return 0.0
+    return rate * (1.0 - 1e-9) * math.sqrt((xy[v, 0] - bx) ** 2 + (xy[v, 1] - by) ** 2)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _inside(v, side, xy, ax, ay, bx, by, sum_m):  # pragma: no cover - compiled
     """Return whether node v is in the ellipse and not settled yet (``side`` remembers the test)."""
     s = side[v]
@@ -216,6 +225,7 @@ def window_path(
     limit,
     ends,
     end_extra,
+    rate,
     scratch,
 ):  # pragma: no cover - compiled
     """Return the states (CSR entries) of the best path on the edge graph from state ``src`` to one of
@@ -227,6 +237,12 @@ def window_path(
     lowest wins, ties going to the earlier end in ``ends``. The search stops once no unsettled state
     can beat the best end settled. ``scratch`` is :func:`window_scratch` of the edge graph's size,
     handed back clean: a window costs the states it touches, not the graph's size.
+
+    The search is A*: a state is taken in the order of its distance plus ``rate`` times the straight
+    metres from its head node to the ends' node (b). ``rate`` must be at most the cost of a metre of
+    straight distance on any edge (:func:`routemap.route.compile.min_rate`, over the projection's
+    slack), so that guess never overestimates and every state taken has its final distance; 0 gives
+    Dijkstra's order. Either way the best end and its cost are the same.
     """
     dist, pred, done, end_at, hk, hv, where, touched = scratch
     side = np.zeros(len(xy), np.uint8)
@@ -235,14 +251,14 @@ def window_path(
     dist[src] = 0.0
     touched[0] = src
     n_touched = 1
-    size = _push_or_lower(hk, hv, where, 0, src, 0.0)
+    size = _push_or_lower(hk, hv, where, 0, src, _guess(col[src], xy, bx, by, rate))
     best = np.inf
     best_i = -1
     while size > 0:
         u = hv[0]
-        d = hk[0]
-        if d > best:
+        if hk[0] > best:  # no state left can end below the best: its distance and guess are lower bounds
             break
+        d = dist[u]
         size = _pop(hk, hv, where, size)
         done[u] = True
         i = end_at[u]
@@ -269,7 +285,7 @@ def window_path(
                     n_touched += 1
                 dist[v] = nd
                 pred[v] = u
-                size = _push_or_lower(hk, hv, where, size, v, nd)
+                size = _push_or_lower(hk, hv, where, size, v, nd + _guess(col[v], xy, bx, by, rate))
     out = np.zeros(0, np.int64)
     if best_i >= 0:
         chain = [ends[best_i]]
@@ -318,22 +334,20 @@ def alongside(s, x, y, ux, uy, first, radius, gap, min_cos):  # pragma: no cover
     for j in range(first, n):
         found = False
         for dx in range(-1, 2):
+            # the column's three cells (cy - 1, cy, cy + 1) have consecutive keys: one range
+            key = keys[j] + dx * rows
+            lo = np.searchsorted(sorted_keys, key - 1)
+            hi = np.searchsorted(sorted_keys, key + 2)
+            for t in range(lo, hi):
+                i = order[t]
+                if not s[j] - s[i] > gap:
+                    continue
+                ddx = x[i] - x[j]
+                ddy = y[i] - y[j]
+                if ddx * ddx + ddy * ddy <= r2 and abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos:
+                    found = True
+                    break
             if found:
                 break
-            for dy in range(-1, 2):
-                key = keys[j] + dx * rows + dy
-                lo = np.searchsorted(sorted_keys, key)
-                hi = np.searchsorted(sorted_keys, key + 1)
-                for t in range(lo, hi):
-                    i = order[t]
-                    if not s[j] - s[i] > gap:
-                        continue
-                    ddx = x[i] - x[j]
-                    ddy = y[i] - y[j]
-                    if ddx * ddx + ddy * ddy <= r2 and abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos:
-                        found = True
-                        break
-                if found:
-                    break
         flags[j] = found
     return flags

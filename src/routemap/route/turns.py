@@ -28,9 +28,9 @@ import numpy as np
 
 from routemap._arrays import unique, unique_index
 from routemap.route.compile import (
-    MIN_COST,
     UTM_SLACK,
     CompiledGraph,
+    min_rate,
     node_xy,
 )
 from routemap.route.cues import street_key
@@ -348,14 +348,6 @@ def _repeats(cg: CompiledGraph, pos: np.ndarray) -> float:
     return float(lengths.sum() - lengths[first].sum())
 
 
-def _min_rate(cg: CompiledGraph) -> float:
-    """Return the smallest profile cost per metre of any edge (cached): costs over straight distances."""
-    rate = cg.cache.get("_min_rate")
-    if rate is None:
-        rate = cg.cache["_min_rate"] = float(np.min(cg.cost.data / np.maximum(cg.length, MIN_COST)))
-    return rate
-
-
 def _scratch(cg: CompiledGraph, make: Callable[[int], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     """Return the window search's work arrays for ``cg`` in this thread (made once per thread, cached on
     ``cg``; the kernel hands them back clean, and runs without the GIL, so threads must not share them)."""
@@ -401,7 +393,7 @@ def _best_window(
     old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
     limit = old_cost + 1.0
     # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
-    reach_m = min(max_new_m, limit / _min_rate(cg)) * UTM_SLACK + 1.0
+    reach_m = min(max_new_m, limit / min_rate(cg)) * UTM_SLACK + 1.0
     a, b = path[i], path[j]
     if reach_m < np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]):
         return None
@@ -431,6 +423,7 @@ def _best_window(
         float(limit),
         ends,
         extra,
+        min_rate(cg) / UTM_SLACK,
         _scratch(cg, window_scratch),
     )
     if len(found) < 2:
