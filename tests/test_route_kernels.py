@@ -35,8 +35,8 @@ def test_a_tree_reaching_a_target_is_exact_wherever_it_reaches(helsinki):
         assert np.allclose(part.cost[reached], full.cost[reached])
         assert np.allclose(part.metres[reached], full.metres[reached])
         assert np.allclose(part.repeat[reached], full.repeat[reached])
-        # every reached node is nearer than the nodes left out (the search settles in cost order)
-        assert part.cost[reached].max() <= full.cost[~reached].min() + 1e-9
+        # A* towards the target settles fewer nodes than Dijkstra would (those nearer than the target)
+        assert reached.sum() <= (full.cost <= full.cost[b]).sum()
         assert (part.pred[~reached] == -1).all()
 
 

@@ -727,6 +727,7 @@ def _kernel_tree(
         sum_m,
         float(limit),
         int(target),
+        min_rate(cg) / UTM_SLACK,
         dist,
         pred,
         metres,
@@ -801,8 +802,9 @@ def tree_reaching(
 ) -> Tree:
     """Return :func:`shortest_tree` from (``reverse``: towards) ``root``, searched only as far as ``target``.
 
-    The tree is exact for every node it reaches, ``target`` among them when reachable: the search stops
-    once it settles ``target``, and leaves the nodes it met but did not settle unreached.
+    The tree is exact for every node it reaches, ``target`` among them when reachable: the search (A*
+    towards ``target``, whose guess never overestimates, so every node it settles is exact) stops once it
+    settles ``target``, and leaves the nodes it met but did not settle unreached.
     """
     return _kernel_tree(cg, root, reverse, used, factor, np.inf, None, int(target))
 

@@ -129,6 +129,7 @@ def node_tree(
     sum_m,
     limit,
     target,
+    rate,
     dist,
     pred,
     metres,
@@ -142,7 +143,8 @@ def node_tree(
     ``repeat``. Only nodes inside the ellipse (``xy``: the nodes' projected coordinates; and the root)
     are entered, and none beyond ``limit``. With a ``target`` (>= 0) the search stops once it is
     settled, and the nodes met but not settled are left unreached, so every node the tree reaches is
-    exact. Returns the number settled.
+    exact; the search is then A* towards it with ``rate`` (see :func:`window_path`; 0: Dijkstra).
+    Returns the number settled.
     """
     n = len(indptr) - 1
     side = np.zeros(n, np.uint8)  # the ellipse test's answer per node met, and whether it is settled
@@ -151,12 +153,15 @@ def node_tree(
     hk = np.empty(n, np.float64)
     hv = np.empty(n, np.int64)
     where = np.full(n, -1, np.int64)
+    if target < 0:
+        rate = 0.0
+    tx, ty = (xy[target, 0], xy[target, 1]) if target >= 0 else (0.0, 0.0)
     dist[root] = 0.0
-    size = _push_or_lower(hk, hv, where, 0, root, 0.0)
+    size = _push_or_lower(hk, hv, where, 0, root, _guess(root, xy, tx, ty, rate))
     settled = 0
     while size > 0:
         u = hv[0]
-        d = hk[0]
+        d = dist[u]
         size = _pop(hk, hv, where, size)
         side[u] = _SETTLED
         settled += 1
@@ -185,7 +190,7 @@ def node_tree(
                 pred[v] = u
                 metres[v] = mu + length[k]
                 repeat[v] = ru + length[k] if again else ru
-                size = _push_or_lower(hk, hv, where, size, v, nd)
+                size = _push_or_lower(hk, hv, where, size, v, nd + _guess(v, xy, tx, ty, rate))
     return settled
 
 
