@@ -624,16 +624,12 @@ class Tree:
 
     def path(self, v: int) -> list[int]:
         """Return the node indices from the root to ``v`` (forward) or from ``v`` to the root (reverse)."""
-        out = [int(v)]
-        pred = self.pred
-        while out[-1] != self.root:
-            p = int(pred[out[-1]])
-            if p < 0:
-                raise ValueError("node not reached by this tree")
-            out.append(p)
-        if not self.reverse:
-            out.reverse()
-        return out
+        from routemap.route.kernels import tree_walk
+
+        out = tree_walk(self.pred, self.root, int(v))
+        if len(out) == 0:
+            raise ValueError("node not reached by this tree")
+        return (out if self.reverse else out[::-1]).tolist()
 
 
 #: Straight metres in the UTM zone per metre of edge length, at most (the zone's scale error, with room):

@@ -356,3 +356,85 @@ def alongside(s, x, y, ux, uy, first, radius, gap, min_cos):  # pragma: no cover
                 break
         flags[j] = found
     return flags
+
+
+@njit(cache=True, nogil=True)
+def tree_walk(pred, root, v):  # pragma: no cover - compiled
+    """Return the nodes from v along ``pred`` to ``root`` (v first), or an empty array when the walk
+    meets a node with no parent before the root."""
+    n = 1
+    u = v
+    while u != root:
+        u = pred[u]
+        if u < 0:
+            return np.zeros(0, np.int64)
+        n += 1
+    out = np.empty(n, np.int64)
+    u = v
+    for i in range(n):
+        out[i] = u
+        u = pred[u] if i < n - 1 else u
+    return out
+
+
+@njit(cache=True, nogil=True)
+def sample_line(x, y, spacing, offset):  # pragma: no cover - compiled
+    """Return the samples of a polyline every ``spacing`` metres: positions, points, unit directions
+    and the line's total length, for :meth:`routemap.route.overlap.Samples.of` (which documents it).
+    An empty ``s`` with total -1: the line has no length."""
+    seg = np.hypot(np.diff(x), np.diff(y))
+    keep = np.ones(len(x), np.bool_)
+    keep[1:] = seg > 1e-9
+    x = x[keep]
+    y = y[keep]
+    dxs = np.diff(x)
+    dys = np.diff(y)
+    seg = np.hypot(dxs, dys)
+    empty = np.zeros(0)
+    if len(seg) == 0:
+        return empty, empty, empty, empty, empty, -1.0
+    d = np.zeros(len(seg) + 1)
+    d[1:] = np.cumsum(seg)
+    d += offset
+    first = spacing / 2 + np.ceil(max(offset - spacing / 2, 0.0) / spacing) * spacing
+    s = np.arange(first, d[-1], spacing)
+    if offset > 0:
+        s = s[s >= offset]
+    sx = np.interp(s, d, x)
+    sy = np.interp(s, d, y)
+    k = np.searchsorted(d, s, side="right") - 1
+    k = np.minimum(np.maximum(k, 0), len(seg) - 1)
+    return s, sx, sy, dxs[k] / seg[k], dys[k] / seg[k], d[-1]
+
+
+@njit(cache=True, nogil=True)
+def count_turns(name_id, b_in, b_out, pos, length, straight_deg, bend_deg, jog_m):  # pragma: no cover
+    """Return :func:`routemap.route.turns.path_turns` of the path whose edges are at ``pos``."""
+    count = 0
+    net = 0.0
+    named = False
+    last_m = -np.inf
+    cum = 0.0
+    for k in range(len(pos) - 1):
+        e = pos[k]
+        f = pos[k + 1]
+        cum += length[e]  # the position of the node between e and f
+        delta = (b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0
+        renamed = name_id[e] != name_id[f]
+        if not (abs(delta) > straight_deg and (renamed or abs(delta) > bend_deg)):
+            continue
+        if cum - last_m < jog_m:
+            net += delta
+            named |= renamed
+        else:
+            count += _folded_turn(net, named, straight_deg, bend_deg)
+            net = delta
+            named = renamed
+        last_m = cum
+    return count + _folded_turn(net, named, straight_deg, bend_deg)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _folded_turn(net, renamed, straight_deg, bend_deg):  # pragma: no cover - compiled
+    a = abs((net + 180.0) % 360.0 - 180.0)
+    return 1 if (a > bend_deg or (renamed and a > straight_deg)) else 0

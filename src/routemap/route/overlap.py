@@ -74,28 +74,18 @@ class Samples:
     ) -> Samples | None:
         """Return the samples of the polyline (None without length); ``offset_m``: the line starts this
         far along a longer line (samples stay on that line's grid of ``spacing_m / 2 + k * spacing_m``)."""
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
+        from routemap.route.kernels import sample_line
+
+        x = np.ascontiguousarray(x, float)
+        y = np.ascontiguousarray(y, float)
         if len(x) < 2:
             return None
-        seg = np.hypot(np.diff(x), np.diff(y))
-        keep = np.concatenate([[True], seg > 1e-9])
-        x, y = x[keep], y[keep]
-        seg = np.hypot(np.diff(x), np.diff(y))
-        if len(seg) == 0:
+        # samples at spacing_m / 2 + k * spacing_m along the line, each with its segment's direction;
+        # repeated points are dropped first (a segment of no length has no direction)
+        s, sx, sy, ux, uy, total = sample_line(x, y, float(spacing_m), float(offset_m))
+        if total < 0:
             return None
-        d = np.concatenate([[0.0], np.cumsum(seg)]) + offset_m
-        first = spacing_m / 2 + np.ceil(max(offset_m - spacing_m / 2, 0.0) / spacing_m) * spacing_m
-        # a sample exactly at the join belongs to the earlier line (whose samples run to its end, <)
-        s = np.arange(first, d[-1], spacing_m)
-        if offset_m > 0:
-            s = s[s >= offset_m]
-        sx = np.interp(s, d, x)
-        sy = np.interp(s, d, y)
-        k = np.clip(np.searchsorted(d, s, side="right") - 1, 0, len(seg) - 1)
-        ux = np.diff(x)[k] / seg[k]
-        uy = np.diff(y)[k] / seg[k]
-        return cls(s, sx, sy, ux, uy, float(d[-1]), spacing_m)
+        return cls(s, sx, sy, ux, uy, float(total), spacing_m)
 
     def doubled_m(self, *, from_m: float, radius_m: float, gap_m: float, min_cos: float) -> float:
         """Return the metres of this line beyond ``from_m`` that run alongside an earlier part of it."""

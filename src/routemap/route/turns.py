@@ -215,32 +215,12 @@ def path_turns(cg: CompiledGraph, path: list[int]) -> int:
     """
     if len(path) < 3:
         return 0
+    from routemap.route.kernels import count_turns
+
     name_id, b_in, b_out = turn_attrs(cg)
     p = np.asarray(path, np.int64)
     pos = cg.edge_pos(p[:-1], p[1:])
-    e, f = pos[:-1], pos[1:]
-    delta = (b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0
-    renamed = name_id[e] != name_id[f]
-    at = np.nonzero((np.abs(delta) > STRAIGHT_DEG) & (renamed | (np.abs(delta) > BEND_DEG)))[0]
-    if len(at) == 0:
-        return 0
-    cum = np.concatenate([[0.0], np.cumsum(cg.length[pos])])[1:]  # position of node k + 1
-    count = 0
-    net, last_m, named_change = 0.0, -np.inf, False
-    for k in at.tolist():
-        if cum[k] - last_m < JOG_M:
-            net += float(delta[k])
-            named_change |= bool(renamed[k])
-        else:
-            count += _counts(net, named_change)
-            net, named_change = float(delta[k]), bool(renamed[k])
-        last_m = cum[k]
-    return count + _counts(net, named_change)
-
-
-def _counts(net: float, renamed: bool) -> int:
-    a = abs((net + 180.0) % 360.0 - 180.0)
-    return int(a > BEND_DEG or (renamed and a > STRAIGHT_DEG))
+    return int(count_turns(name_id, b_in, b_out, pos, cg.length, STRAIGHT_DEG, BEND_DEG, JOG_M))
 
 
 def _overlap_m(cg: CompiledGraph, path: list[int]) -> float:
