@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 
 import routemap
 from routemap.route.compile import UTM_SLACK, compile_graph, min_rate, node_xy, shortest_tree, tree_reaching
-from routemap.route.kernels import inside_ellipse, window_path, window_scratch
+from routemap.route.kernels import inside_ellipse, scratch, window_path
 from routemap.route.objective import TURN_COST_M
 from routemap.route.turns import USED_PENALTY, turn_graph
 
@@ -62,6 +62,7 @@ def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
     base = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     rng = np.random.default_rng(2)
     found = 0
+    work = scratch(cg.n, m, len(tg.arc_to))  # one set for every search: each leaves it usable
     for trial in range(16):
         outside = (rng.random(int(cg.eid.max()) + 1) < 0.15).astype(np.int64)
         src = int(rng.integers(m))
@@ -76,7 +77,7 @@ def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
         got = window_path(
             tg.indptr, tg.arc_to, base, tg.arc_eid, cg.cost.data, USED_PENALTY - 1.0, outside,
             cg.row, cg.col, node_xy(cg), src, float(cg.ux[a]), float(cg.uy[a]), float(cg.ux[b]),
-            float(cg.uy[b]), sum_m, limit, ends, extra, rate, window_scratch(len(cg.length)),
+            float(cg.uy[b]), sum_m, limit, ends, extra, rate, work,
         )  # fmt: skip
         # the same search by scipy on the edge graph cut to the states with both nodes in the ellipse
         inside = inside_ellipse(cg.ux, cg.uy, (cg.ux[a], cg.uy[a]), (cg.ux[b], cg.uy[b]), sum_m)

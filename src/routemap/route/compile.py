@@ -21,6 +21,7 @@ target length, not the size of the network.
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from routemap._arrays import unique_inverse
 from routemap._crs import utm_crs
@@ -64,9 +65,6 @@ REGION_WHOLE_SHARE = 0.9
 #: motorways) times 5 on streets already used: a place whose best path costs more than 2.5 per metre runs
 #: mostly on used or shunned streets, and loses to the places within the limit anyway.
 SEARCH_COST_PER_M = 1.5
-#: Exact bounded searches (:func:`dijkstra_reaching`) widen their limit this many times, by this factor,
-#: before searching without a limit.
-WIDEN_TIMES, WIDEN_FACTOR = 2, 4.0
 
 
 @dataclass(eq=False)
@@ -689,7 +687,7 @@ def _kernel_tree(
     nodes inside the ellipse ``within`` (:func:`routemap.route.kernels.inside_ellipse`, and the root), summing metres as
     it settles them, so a search costs what it settles, not what the ellipse or the graph holds.
     """
-    from routemap.route.kernels import node_tree
+    from routemap.route.kernels import node_tree, scratch
 
     if within is None:
         ax = ay = bx = by = 0.0
@@ -728,11 +726,24 @@ def _kernel_tree(
         pred,
         metres,
         repeat,
+        thread_scratch(cg, "nodes", lambda: scratch(cg.n, 0, len(cg.length) + cg.n)),
     )
     return Tree(int(root), reverse, dist, pred, metres, repeat)
 
 
 _EMPTY_BOOL = np.zeros(0, np.bool_)
+
+
+def thread_scratch(cg: CompiledGraph, kind: str, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple:
+    """Return this thread's work arrays of ``kind`` for searches on ``cg`` (made once per thread and
+    kind, cached on ``cg``): :func:`routemap.route.kernels.scratch`. The kernels run without the GIL, so
+    threads planning on one graph must not share them."""
+    per = cg.cache.setdefault("_scratch", {})
+    key = (threading.get_ident(), kind)
+    hit = per.get(key)
+    if hit is None:
+        hit = per[key] = make()
+    return hit
 
 
 def min_rate(cg: CompiledGraph) -> float:
@@ -766,26 +777,6 @@ def _entry_figures(cg: CompiledGraph, reverse: bool) -> tuple[np.ndarray, np.nda
 def search_limit(length_m: float) -> float:
     """Return the cost at which a search for places up to ``length_m`` metres away stops."""
     return float(length_m) * SEARCH_COST_PER_M
-
-
-def dijkstra_reaching(
-    graph: csr_matrix, source: int, targets: np.ndarray, limit: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return scipy's ``dijkstra(graph, indices=source)`` (distances, predecessors), exact at ``targets``.
-
-    Searches up to ``limit`` first and widens it (:data:`WIDEN_TIMES` times by :data:`WIDEN_FACTOR`, then
-    without a limit) until every target is reached, so the cost follows the targets' distance, not the
-    graph's size. Nodes farther than the final limit are left unreached (inf, predecessor < 0).
-    """
-    targets = np.asarray(targets, dtype=np.int64)
-    for _ in range(WIDEN_TIMES + 1):
-        dist, pred = dijkstra(
-            graph, directed=True, indices=int(source), return_predecessors=True, limit=limit
-        )
-        if np.isfinite(dist[targets]).all() or not np.isfinite(limit):
-            return dist, pred
-        limit *= WIDEN_FACTOR
-    return dijkstra(graph, directed=True, indices=int(source), return_predecessors=True)
 
 
 def tree_reaching(

@@ -19,7 +19,9 @@ import math
 import numpy as np
 from numba import njit
 
-_UNKNOWN, _INSIDE, _OUTSIDE, _SETTLED = 0, 1, 2, 3
+# Per node (or state) marks of one search, relative to the search's ``base`` (see :func:`Scratch`):
+# below base: not met yet (whatever an earlier search left), then inside / outside the ellipse, settled.
+_INSIDE, _OUTSIDE, _SETTLED = 1, 2, 3
 
 
 def inside_ellipse(
@@ -36,36 +38,48 @@ def inside_ellipse(
     return da + db <= sum_m
 
 
-# An indexed binary heap of ids (nodes or states) with their keys kept beside them (``hk``, ``hv``):
-# comparisons read the keys in the heap's own order, not ``dist`` at random ids; ``where[v]`` is v's
-# place in it (-1: not in it), so a shorter distance moves the id up instead of adding a copy.
+def scratch(n: int, m: int, pushes: int) -> tuple[np.ndarray, ...]:
+    """Return the work arrays a search borrows on a graph of ``n`` nodes and ``m`` states (edges):
+    node marks, state marks, state distances and parents, the heap's keys and ids (room for ``pushes``),
+    and the next search's base mark.
+
+    Marks count up from one search to the next (each takes four values), so nothing is cleared between
+    searches and a search costs what it touches, not the graph's size. One set serves one thread: the
+    kernels run without the GIL.
+    """
+    return (
+        np.zeros(n, np.int64),
+        np.zeros(m, np.int64),
+        np.empty(m, np.float64),
+        np.empty(m, np.int64),
+        np.empty(pushes + 1, np.float64),
+        np.empty(pushes + 1, np.int64),
+        np.full(1, 4, np.int64),
+    )
+
+
+# A binary heap of (key, id) in ``hk``/``hv``; an id may be in it more than once (pushed again at a lower
+# key): the searches skip an id taken that is settled already.
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _push_or_lower(hk, hv, where, size, v, key):  # pragma: no cover - compiled
-    """Put v in the heap with ``key`` (or move it up to its lower key); return the new size."""
-    i = where[v]
-    if i < 0:
-        i = size
-        size += 1
+def _push(hk, hv, size, v, key):  # pragma: no cover - compiled
+    i = size
     while i > 0:
         parent = (i - 1) >> 1
         if not key < hk[parent]:
             break
         hk[i] = hk[parent]
         hv[i] = hv[parent]
-        where[hv[i]] = i
         i = parent
     hk[i] = key
     hv[i] = v
-    where[v] = i
-    return size
+    return size + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pop(hk, hv, where, size):  # pragma: no cover - compiled
-    """Remove the id of least key (``hv[0]``); return the new size."""
-    where[hv[0]] = -1
+def _pop(hk, hv, size):  # pragma: no cover - compiled
+    """Drop the top (read ``hk[0]``, ``hv[0]`` first); return the new size."""
     size -= 1
     if size == 0:
         return 0
@@ -82,11 +96,9 @@ def _pop(hk, hv, where, size):  # pragma: no cover - compiled
             break
         hk[i] = hk[c]
         hv[i] = hv[c]
-        where[hv[i]] = i
         i = c
     hk[i] = key
     hv[i] = v
-    where[v] = i
     return size
 
 
@@ -100,15 +112,22 @@ def _guess(v, xy, bx, by, rate):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _inside(v, side, xy, ax, ay, bx, by, sum_m):  # pragma: no cover - compiled
-    """Return whether node v is in the ellipse and not settled yet (``side`` remembers the test)."""
-    s = side[v]
-    if s == _UNKNOWN:
+def _inside(v, mark, base, xy, ax, ay, bx, by, sum_m):  # pragma: no cover - compiled
+    """Return whether node v is in the ellipse and not settled yet (``mark`` remembers the test)."""
+    s = mark[v] - base
+    if s < 0:
         x, y = xy[v, 0], xy[v, 1]
         d = math.sqrt((x - ax) ** 2 + (y - ay) ** 2) + math.sqrt((x - bx) ** 2 + (y - by) ** 2)
         s = _INSIDE if d <= sum_m else _OUTSIDE
-        side[v] = s
+        mark[v] = base + s
     return s == _INSIDE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_base(gen):  # pragma: no cover - compiled
+    base = gen[0]
+    gen[0] = base + 4
+    return base
 
 
 @njit(cache=True, nogil=True)
@@ -134,6 +153,7 @@ def node_tree(
     pred,
     metres,
     repeat,
+    work,
 ):  # pragma: no cover - compiled
     """Fill ``dist``/``pred``/``metres``/``repeat`` (size n: inf, -1, 0, 0) with the tree from ``root``.
 
@@ -144,41 +164,41 @@ def node_tree(
     are entered, and none beyond ``limit``. With a ``target`` (>= 0) the search stops once it is
     settled, and the nodes met but not settled are left unreached, so every node the tree reaches is
     exact; the search is then A* towards it with ``rate`` (see :func:`window_path`; 0: Dijkstra).
-    Returns the number settled.
+    ``work`` is :func:`scratch`. Returns the number settled.
     """
-    n = len(indptr) - 1
-    side = np.zeros(n, np.uint8)  # the ellipse test's answer per node met, and whether it is settled
-    side[root] = _INSIDE
+    mark, _, _, _, hk, hv, gen = work
+    base = _next_base(gen)
+    mark[root] = base + _INSIDE
     has_used = len(used) > 0
-    hk = np.empty(n, np.float64)
-    hv = np.empty(n, np.int64)
-    where = np.full(n, -1, np.int64)
     if target < 0:
         rate = 0.0
     tx, ty = (xy[target, 0], xy[target, 1]) if target >= 0 else (0.0, 0.0)
     dist[root] = 0.0
-    size = _push_or_lower(hk, hv, where, 0, root, _guess(root, xy, tx, ty, rate))
+    size = _push(hk, hv, 0, root, _guess(root, xy, tx, ty, rate))
     settled = 0
     while size > 0:
         u = hv[0]
-        d = dist[u]
-        size = _pop(hk, hv, where, size)
-        side[u] = _SETTLED
+        size = _pop(hk, hv, size)
+        if mark[u] == base + _SETTLED:
+            continue
+        mark[u] = base + _SETTLED
         settled += 1
         if u == target:
             for i in range(size):  # met, not settled: their figures are not final
                 v = hv[i]
-                dist[v] = np.inf
-                pred[v] = -1
-                metres[v] = 0.0
-                repeat[v] = 0.0
+                if mark[v] != base + _SETTLED:
+                    dist[v] = np.inf
+                    pred[v] = -1
+                    metres[v] = 0.0
+                    repeat[v] = 0.0
             break
         # a node's metres go with its distance, read along u's row (not at random afterwards)
+        d = dist[u]
         mu = metres[u]
         ru = repeat[u]
         for k in range(indptr[u], indptr[u + 1]):
             v = indices[k]
-            if not _inside(v, side, xy, ax, ay, bx, by, sum_m):
+            if not _inside(v, mark, base, xy, ax, ay, bx, by, sum_m):
                 continue
             w = weight[k]
             again = has_used and used[eid[k]]
@@ -190,23 +210,57 @@ def node_tree(
                 pred[v] = u
                 metres[v] = mu + length[k]
                 repeat[v] = ru + length[k] if again else ru
-                size = _push_or_lower(hk, hv, where, size, v, nd + _guess(v, xy, tx, ty, rate))
+                size = _push(hk, hv, size, v, nd + _guess(v, xy, tx, ty, rate))
     return settled
 
 
-def window_scratch(m: int) -> tuple[np.ndarray, ...]:
-    """Return the work arrays :func:`window_path` borrows for an edge graph of ``m`` states (it hands
-    them back as it found them, so one set serves every window of a graph)."""
-    return (
-        np.full(m, np.inf),  # dist
-        np.full(m, -1, np.int64),  # pred
-        np.zeros(m, np.bool_),  # done
-        np.full(m, -1, np.int64),  # end_at
-        np.empty(m, np.float64),  # heap keys
-        np.empty(m, np.int64),  # heap ids
-        np.full(m, -1, np.int64),  # where
-        np.empty(m, np.int64),  # the states touched, to set back
-    )
+@njit(cache=True, nogil=True)
+def layer_search(
+    indptr, indices, weight, sources, start, targets, virtual, dist, pred, work
+):  # pragma: no cover
+    """Fill ``dist``/``pred`` (size n: inf, -1) from several sources at once, each starting at its
+    ``start`` cost with parent ``virtual``, until every target is settled (or nothing is left).
+
+    What scipy's Dijkstra gives from a virtual node joined to each source by an edge of its ``start``
+    cost, at every node settled; the nodes met but not settled are left unreached.
+    """
+    mark, _, _, _, hk, hv, gen = work
+    base = _next_base(gen)
+    left = 0
+    for t in targets:
+        if mark[t] != base + _INSIDE:
+            mark[t] = base + _INSIDE  # here: "a target not settled yet"
+            left += 1
+    size = 0
+    for i in range(len(sources)):
+        v = sources[i]
+        if start[i] < dist[v]:
+            dist[v] = start[i]
+            pred[v] = virtual
+            size = _push(hk, hv, size, v, start[i])
+    while size > 0 and left > 0:
+        u = hv[0]
+        size = _pop(hk, hv, size)
+        if mark[u] == base + _SETTLED:
+            continue
+        if mark[u] == base + _INSIDE:
+            left -= 1
+        mark[u] = base + _SETTLED
+        d = dist[u]
+        for k in range(indptr[u], indptr[u + 1]):
+            v = indices[k]
+            if mark[v] == base + _SETTLED:
+                continue
+            nd = d + weight[k]
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = u
+                size = _push(hk, hv, size, v, nd)
+    for i in range(size):  # met, not settled
+        v = hv[i]
+        if mark[v] != base + _SETTLED:
+            dist[v] = np.inf
+            pred[v] = -1
 
 
 @njit(cache=True, nogil=True)
@@ -231,7 +285,7 @@ def window_path(
     ends,
     end_extra,
     rate,
-    scratch,
+    work,
 ):  # pragma: no cover - compiled
     """Return the states (CSR entries) of the best path on the edge graph from state ``src`` to one of
     ``ends`` (src first), or an empty array.
@@ -240,8 +294,7 @@ def window_path(
     (``arc_eid[a]``) is used ``outside``. A state is entered only when both its nodes lie in the
     ellipse, and not beyond ``limit``. An end's final cost is its distance plus ``end_extra``; the
     lowest wins, ties going to the earlier end in ``ends``. The search stops once no unsettled state
-    can beat the best end settled. ``scratch`` is :func:`window_scratch` of the edge graph's size,
-    handed back clean: a window costs the states it touches, not the graph's size.
+    can beat the best end settled. ``work`` is :func:`scratch` (with room for a push per arc).
 
     The search is A*: a state is taken in the order of its distance plus ``rate`` times the straight
     metres from its head node to the ends' node (b). ``rate`` must be at most the cost of a metre of
@@ -249,64 +302,59 @@ def window_path(
     slack), so that guess never overestimates and every state taken has its final distance; 0 gives
     Dijkstra's order. Either way the best end and its cost are the same.
     """
-    dist, pred, done, end_at, hk, hv, where, touched = scratch
-    side = np.zeros(len(xy), np.uint8)
-    for i in range(len(ends)):
-        end_at[ends[i]] = i
+    if len(ends) == 0:
+        return np.zeros(0, np.int64)
+    node_mark, mark, dist, pred, hk, hv, gen = work
+    base = _next_base(gen)
+    node_base = base  # the node marks count with the state marks: one base for both
     dist[src] = 0.0
-    touched[0] = src
-    n_touched = 1
-    size = _push_or_lower(hk, hv, where, 0, src, _guess(col[src], xy, bx, by, rate))
+    pred[src] = -1
+    mark[src] = base + _INSIDE
+    size = _push(hk, hv, 0, src, _guess(col[src], xy, bx, by, rate))
     best = np.inf
     best_i = -1
     while size > 0:
-        u = hv[0]
         if hk[0] > best:  # no state left can end below the best: its distance and guess are lower bounds
             break
+        u = hv[0]
+        size = _pop(hk, hv, size)
+        if mark[u] == base + _SETTLED:
+            continue
+        mark[u] = base + _SETTLED
         d = dist[u]
-        size = _pop(hk, hv, where, size)
-        done[u] = True
-        i = end_at[u]
-        if i >= 0:
-            final = d + end_extra[i]
-            if final < best or (final == best and i < best_i):
-                best, best_i = final, i
+        if col[u] == col[ends[0]]:
+            for i in range(len(ends)):
+                if ends[i] == u:
+                    final = d + end_extra[i]
+                    if final < best or (final == best and i < best_i):
+                        best, best_i = final, i
         for a in range(arc_ptr[u], arc_ptr[u + 1]):
             v = arc_to[a]
-            if done[v]:
+            mv = mark[v] - base
+            if mv == _SETTLED:
                 continue
             if not (
-                _inside(row[v], side, xy, ax, ay, bx, by, sum_m)
-                and _inside(col[v], side, xy, ax, ay, bx, by, sum_m)
+                _inside(row[v], node_mark, node_base, xy, ax, ay, bx, by, sum_m)
+                and _inside(col[v], node_mark, node_base, xy, ax, ay, bx, by, sum_m)
             ):
                 continue
             w = arc_weight[a]
             if outside[arc_eid[a]] > 0:
                 w = w + penalty * cost[v]
             nd = d + w
-            if nd <= limit and nd < dist[v]:
-                if dist[v] == np.inf:
-                    touched[n_touched] = v
-                    n_touched += 1
+            if nd <= limit and (mv < 0 or nd < dist[v]):
                 dist[v] = nd
                 pred[v] = u
-                size = _push_or_lower(hk, hv, where, size, v, nd + _guess(col[v], xy, bx, by, rate))
-    out = np.zeros(0, np.int64)
-    if best_i >= 0:
-        chain = [ends[best_i]]
-        while chain[-1] != src:
-            chain.append(pred[chain[-1]])
-        out = np.empty(len(chain), np.int64)
-        for i in range(len(chain)):
-            out[i] = chain[len(chain) - 1 - i]
-    for i in range(n_touched):  # hand the scratch back clean
-        v = touched[i]
-        dist[v] = np.inf
-        pred[v] = -1
-        done[v] = False
-        where[v] = -1
-    for i in range(len(ends)):
-        end_at[ends[i]] = -1
+                mark[v] = base + _INSIDE  # met: its distance is set
+                size = _push(hk, hv, size, v, nd + _guess(col[v], xy, bx, by, rate))
+    if best_i < 0:
+        return np.zeros(0, np.int64)
+    chain = [ends[best_i]]
+    while chain[-1] != src:
+        chain.append(pred[chain[-1]])
+    out = np.empty(len(chain), np.int64)
+    for i in range(len(chain)):
+        out[i] = chain[len(chain) - 1 - i]
     return out
 
 

@@ -14,14 +14,12 @@ from scipy.sparse import csr_matrix
 from routemap.errors import RoutemapError, StopError, TargetLengthError, UnreachableStopError
 from routemap.route.compile import (
     MIN_COST,
-    REGION_MARGIN_M,
     CompiledGraph,
     compile_graph,
-    dijkstra_reaching,
     reach_region,
     same_region,
-    search_limit,
     shortest_tree,
+    thread_scratch,
 )
 from routemap.route.model import Route, RouteStop
 from routemap.route.objective import (
@@ -101,26 +99,34 @@ def _fmt_len(metres: float) -> str:
 def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix) -> tuple[list[int], float]:
     """Return one node per stop minimizing the summed shortest distances on ``graph``, and that sum.
 
-    Exact dynamic programming over the stops: each layer is one Dijkstra search from a virtual source
-    joined to the previous layer's candidates by their best distance so far.
+    Exact dynamic programming over the stops: each layer is one Dijkstra search from the previous
+    layer's candidates at once, each starting at its best distance so far (as from a virtual source
+    joined to them), stopped once the layer's candidates are settled.
     """
+    from routemap.route.kernels import layer_search, scratch
+
     n = cg.n
+    work = thread_scratch(cg, "nodes", lambda: scratch(n, 0, len(cg.length) + n))
     offsets = np.zeros(len(cands[0]))
     preds = []
     for i in range(1, len(cands)):
-        prev = cands[i - 1]
+        prev = np.asarray(cands[i - 1], np.int64)
         finite = np.isfinite(offsets)
-        indptr = np.concatenate([graph.indptr, [graph.indptr[-1] + int(finite.sum())]])
-        aug = csr_matrix(
-            (
-                np.concatenate([graph.data, offsets[finite] + MIN_COST]),
-                np.concatenate([graph.indices, prev[finite]]),
-                indptr,
-            ),
-            shape=(n + 1, n + 1),
+        dist = np.full(n, np.inf)
+        pred = np.full(n, -1, np.int64)
+        # from every candidate of the layer before at once, only as far as this layer's candidates
+        layer_search(
+            graph.indptr,
+            graph.indices,
+            graph.data,
+            prev[finite],
+            offsets[finite] + MIN_COST,
+            np.asarray(cands[i], np.int64),
+            n,
+            dist,
+            pred,
+            work,
         )
-        # bounded by the straight distance between the layers, widened until all are reached
-        dist, pred = dijkstra_reaching(aug, n, cands[i], _layer_limit(cg, prev, cands[i], offsets[finite]))
         preds.append(pred)
         offsets = dist[cands[i]] - MIN_COST
     if not np.isfinite(offsets).any():
@@ -135,16 +141,6 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
         chosen.append(v)
     chosen.reverse()
     return chosen, total
-
-
-def _layer_limit(cg: CompiledGraph, prev: np.ndarray, cur: np.ndarray, offsets: np.ndarray) -> float:
-    """Return a first search limit for a layer of :func:`_layered_best` (exactness does not depend on it)."""
-    if len(offsets) == 0:
-        return np.inf
-    span = np.hypot(
-        np.ptp(np.concatenate([cg.ux[prev], cg.ux[cur]])), np.ptp(np.concatenate([cg.uy[prev], cg.uy[cur]]))
-    )
-    return float(offsets.max()) + MIN_COST + search_limit(span) + REGION_MARGIN_M
 
 
 def _fit_areas(

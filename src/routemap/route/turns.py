@@ -20,7 +20,6 @@ they are: a window never crosses one.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from routemap.route.compile import (
     CompiledGraph,
     min_rate,
     node_xy,
+    thread_scratch,
 )
 from routemap.route.cues import street_key
 from routemap.route.objective import TURN_COST_M, path_doubled_m
@@ -328,16 +328,6 @@ def _repeats(cg: CompiledGraph, pos: np.ndarray) -> float:
     return float(lengths.sum() - lengths[first].sum())
 
 
-def _scratch(cg: CompiledGraph, make: Callable[[int], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-    """Return the window search's work arrays for ``cg`` in this thread (made once per thread, cached on
-    ``cg``; the kernel hands them back clean, and runs without the GIL, so threads must not share them)."""
-    per_thread = cg.cache.setdefault("_window_scratch", {})
-    hit = per_thread.get(threading.get_ident())
-    if hit is None:
-        hit = per_thread[threading.get_ident()] = make(len(cg.length))
-    return hit
-
-
 def _best_window(
     cg: CompiledGraph,
     tg: TurnGraph,
@@ -357,7 +347,7 @@ def _best_window(
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
     street (``cg.eid``).
     """
-    from routemap.route.kernels import window_path, window_scratch
+    from routemap.route.kernels import scratch, window_path
 
     # streets used outside the window cost more, as in the length search: a street is used outside
     # when the route runs it more often than the window (with the edge into path[i]) does
@@ -404,7 +394,7 @@ def _best_window(
         ends,
         extra,
         min_rate(cg) / UTM_SLACK,
-        _scratch(cg, window_scratch),
+        thread_scratch(cg, "states", lambda: scratch(cg.n, len(cg.length), len(tg.arc_to))),
     )
     if len(found) < 2:
         return None  # no way through, or the window starts and ends on one node: nothing to straighten
