@@ -90,7 +90,7 @@ def test_a_leg_running_back_along_the_prior_is_counted_after_it():
     min_cos=st.floats(0.0, 1.0),
 )
 def test_the_alongside_kernel_flags_what_comparing_every_pair_flags(steps, first, radius, gap, min_cos):
-    from routemap.route.kernels import alongside
+    from routemap.route.kernels import alongside, line_grid
 
     moves = np.array([[dx * d, dy * d] for (dx, dy), d in steps])
     pts = np.concatenate([[[0.0, 0.0]], np.cumsum(moves, axis=0)])
@@ -98,7 +98,11 @@ def test_the_alongside_kernel_flags_what_comparing_every_pair_flags(steps, first
     assert line is not None
     s, x, y, ux, uy = line.s, line.sx, line.sy, line.ux, line.uy
     first = min(first, len(s))
-    got = alongside(s, x, y, ux, uy, first, radius, gap, min_cos)
+    # the first samples are the route so far (gridded once), the rest the line measured after it
+    before = (s[:first], x[:first], y[:first], ux[:first], uy[:first])
+    grid = line_grid(x[:first].copy(), y[:first].copy(), radius)
+    after = (s[first:], x[first:], y[first:], ux[first:], uy[first:])
+    got = np.concatenate([np.zeros(first, bool), alongside(before, grid, after, radius, gap, min_cos)])
     # every pair, by brute force: i earlier than j by more than the gap, near, parallel or opposite
     d2 = (x[:, None] - x[None, :]) ** 2 + (y[:, None] - y[None, :]) ** 2
     ok = (d2 <= radius * radius) & (s[None, :] - s[:, None] > gap)

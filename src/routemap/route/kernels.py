@@ -358,51 +358,90 @@ def window_path(
     return out
 
 
-@njit(cache=True, nogil=True)
-def alongside(s, x, y, ux, uy, first, radius, gap, min_cos):  # pragma: no cover - compiled
-    """Return, per sample of a sampled line, whether it runs alongside an earlier sample.
+#: A line's grid has at most this many cells a side (its cells grow beyond ``radius`` on longer lines).
+_GRID_SIDE = 1024
 
-    Samples ``first`` on are tested (the ones before are the route so far): sample j is flagged when a
-    sample i lies within ``radius`` of it (distance <= radius), ``s[j] - s[i] > gap`` (it was passed
-    that much earlier along the line) and their unit directions ``(ux, uy)`` are within the angle of
-    ``|cos| >= min_cos`` (parallel or opposite). The samples are bucketed in a grid of ``radius``
-    cells, so each sample looks at its 3 x 3 cells only.
+
+@njit(cache=True, nogil=True)
+def line_grid(x, y, radius):  # pragma: no cover - compiled
+    """Return a grid of the points for :func:`alongside`: ``(geometry, start, order)``.
+
+    ``geometry`` is (x0, y0, cell, columns, rows) as floats; the points of cell (cx, cy) are
+    ``order[start[k]:start[k + 1]]`` with ``k = cx * rows + cy``, so the three cells cy - 1 .. cy + 1 of
+    a column are one range. Cells are ``radius`` wide (wider on a line longer than
+    :data:`_GRID_SIDE` cells), so every point within ``radius`` of a point is in its 3 x 3 cells.
     """
-    n = len(s)
-    flags = np.zeros(n, np.bool_)
+    n = len(x)
     if n == 0:
-        return flags
-    x0 = x.min()
-    y0 = y.min()
-    cx = np.empty(n, np.int64)
-    cy = np.empty(n, np.int64)
+        return np.zeros(5), np.zeros(2, np.int64), np.zeros(0, np.int64)
+    x0, y0 = x.min(), y.min()
+    cell = max(radius, max(x.max() - x0, y.max() - y0) / (_GRID_SIDE - 1))
+    cols = np.int64((x.max() - x0) // cell) + 1
+    rows = np.int64((y.max() - y0) // cell) + 1
+    k = np.empty(n, np.int64)
     for i in range(n):
-        cx[i] = np.int64((x[i] - x0) // radius)
-        cy[i] = np.int64((y[i] - y0) // radius)
-    rows = cy.max() + 3  # a spare row on each side: a neighbour's key never wraps into another column
-    keys = (cx + 1) * rows + (cy + 1)
-    order = np.argsort(keys, kind="mergesort")
-    sorted_keys = keys[order]
+        k[i] = np.int64((x[i] - x0) // cell) * rows + np.int64((y[i] - y0) // cell)
+    start = np.zeros(cols * rows + 1, np.int64)
+    for i in range(n):
+        start[k[i] + 1] += 1
+    for c in range(cols * rows):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[fill[k[i]]] = i
+        fill[k[i]] += 1
+    geometry = np.array([x0, y0, cell, float(cols), float(rows)])
+    return geometry, start, order
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _near_earlier(sj, xj, yj, uxj, uyj, line, grid, r2, gap, min_cos):  # pragma: no cover - compiled
+    """Return whether a point of a gridded line lies within ``r2`` squared metres of (xj, yj), more than
+    ``gap`` before ``sj`` along the route and along the same line (|cos| >= min_cos)."""
+    s, x, y, ux, uy = line
+    geometry, start, order = grid
+    if len(s) == 0:
+        return False
+    x0, y0, cell = geometry[0], geometry[1], geometry[2]
+    cols, rows = np.int64(geometry[3]), np.int64(geometry[4])
+    cx = np.int64(math.floor((xj - x0) / cell))
+    cy = np.int64(math.floor((yj - y0) / cell))
+    lo_y, hi_y = max(cy - 1, 0), min(cy + 1, rows - 1)
+    if lo_y > hi_y:
+        return False
+    for c in range(max(cx - 1, 0), min(cx + 1, cols - 1) + 1):
+        for t in range(start[c * rows + lo_y], start[c * rows + hi_y + 1]):
+            i = order[t]
+            if not sj - s[i] > gap:
+                continue
+            ddx = x[i] - xj
+            ddy = y[i] - yj
+            if ddx * ddx + ddy * ddy <= r2 and abs(ux[i] * uxj + uy[i] * uyj) >= min_cos:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def alongside(before, before_grid, line, radius, gap, min_cos):  # pragma: no cover - compiled
+    """Return, per sample of ``line``, whether it runs alongside an earlier sample of ``line`` or of
+    ``before`` (the route so far).
+
+    ``before`` and ``line`` are (s, x, y, ux, uy): positions along the route, points, unit directions;
+    ``before_grid`` is :func:`line_grid` of ``before``, kept by the caller for the many lines measured
+    after one route. Sample j is flagged when a sample i lies within ``radius`` of it (distance <=
+    radius), ``s[j] - s[i] > gap`` (it was passed that much earlier) and their directions are within
+    ``|cos| >= min_cos`` (parallel or opposite). Each sample looks at the 3 x 3 grid cells around it.
+    """
+    s, x, y, ux, uy = line
+    grid = line_grid(x, y, radius)
     r2 = radius * radius
-    for j in range(first, n):
-        found = False
-        for dx in range(-1, 2):
-            # the column's three cells (cy - 1, cy, cy + 1) have consecutive keys: one range
-            key = keys[j] + dx * rows
-            lo = np.searchsorted(sorted_keys, key - 1)
-            hi = np.searchsorted(sorted_keys, key + 2)
-            for t in range(lo, hi):
-                i = order[t]
-                if not s[j] - s[i] > gap:
-                    continue
-                ddx = x[i] - x[j]
-                ddy = y[i] - y[j]
-                if ddx * ddx + ddy * ddy <= r2 and abs(ux[i] * ux[j] + uy[i] * uy[j]) >= min_cos:
-                    found = True
-                    break
-            if found:
-                break
-        flags[j] = found
+    flags = np.zeros(len(s), np.bool_)
+    for j in range(len(s)):
+        sj, xj, yj, uxj, uyj = s[j], x[j], y[j], ux[j], uy[j]
+        flags[j] = _near_earlier(sj, xj, yj, uxj, uyj, before, before_grid, r2, gap, min_cos) or (
+            _near_earlier(sj, xj, yj, uxj, uyj, line, grid, r2, gap, min_cos)
+        )
     return flags
 
 

@@ -53,6 +53,10 @@ def doubled_back_m(
     return line.doubled_m(from_m=from_m, radius_m=radius_m, gap_m=gap_m, min_cos=min_cos)
 
 
+_NO_LINE = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+_NO_GRID = (np.zeros(5), np.zeros(2, np.int64), np.zeros(0, np.int64))
+
+
 class Samples:
     """A polyline sampled every ``spacing_m``: positions ``s`` along it, points, unit directions.
 
@@ -67,6 +71,7 @@ class Samples:
         self.s, self.sx, self.sy, self.ux, self.uy = s, sx, sy, ux, uy
         self.total_m = total_m
         self.spacing_m = spacing_m
+        self._grids: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def of(
@@ -96,7 +101,7 @@ class Samples:
         """Return, per sample, whether it runs alongside a sample at least ``gap_m`` earlier on this line."""
         from routemap.route.kernels import alongside
 
-        return alongside(self.s, self.sx, self.sy, self.ux, self.uy, 0, radius_m, gap_m, min_cos)
+        return alongside(_NO_LINE, _NO_GRID, self._arrays(), radius_m, gap_m, min_cos)
 
     def doubled_after(
         self,
@@ -116,11 +121,19 @@ class Samples:
         new = Samples.of(x, y, spacing_m, offset_m=self.total_m)
         if new is None or new.total_m <= gap_m or len(new.s) == 0:
             return 0.0
-        k = len(self.s)
-        both = [np.concatenate([a, b]) for a, b in zip(self._arrays(), new._arrays())]
-        flagged = alongside(*both, k, radius_m, gap_m, min_cos)[k:]
+        flagged = alongside(self._arrays(), self._grid(radius_m), new._arrays(), radius_m, gap_m, min_cos)
         flagged &= new.s > self.total_m  # a sample on the join belongs to the line before
         return float(flagged.sum() * spacing_m)
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         return self.s, self.sx, self.sy, self.ux, self.uy
+
+    def _grid(self, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the samples' grid (:func:`routemap.route.kernels.line_grid`), kept per radius: the
+        route so far is measured against many candidate legs."""
+        from routemap.route.kernels import line_grid
+
+        hit = self._grids.get(radius_m)
+        if hit is None:
+            hit = self._grids[radius_m] = line_grid(self.sx, self.sy, float(radius_m))
+        return hit
