@@ -100,3 +100,26 @@ def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
         # ties go to the earlier end
         assert np.searchsorted(ends, got[-1]) == int(np.flatnonzero(final <= cost + 1e-9)[0])
     assert found >= 8  # most windows have a way through
+
+
+def test_a_tree_searched_again_is_reused_within_one_plan_only(helsinki):
+    from routemap.route.compile import tree_memo
+
+    cg = compile_graph(helsinki, "run")
+    assert shortest_tree(cg, 3, limit=500.0) is not shortest_tree(cg, 3, limit=500.0)  # no plan: none kept
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    used[::7] = True
+    with tree_memo():
+        tree = shortest_tree(cg, 3, limit=500.0)
+        assert shortest_tree(cg, 3, limit=500.0) is tree
+        assert shortest_tree(cg, 3, limit=600.0) is not tree
+        assert shortest_tree(cg, 3, reverse=True, limit=500.0) is not tree
+        penalized = shortest_tree(cg, 3, used=used, factor=5.0, limit=500.0)
+        assert penalized is not tree
+        other = used.copy()
+        other[1] = not other[1]
+        assert shortest_tree(cg, 3, used=other, factor=5.0, limit=500.0) is not penalized
+        with pytest.raises(ValueError):
+            tree.cost[0] = 1.0  # handed out again, so nobody may change it
+    with tree_memo():
+        assert shortest_tree(cg, 3, limit=500.0) is not tree  # a new plan searches again

@@ -20,10 +20,12 @@ target length, not the size of the network.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -670,6 +672,25 @@ def shortest_tree(
     return _kernel_tree(cg, root, reverse, used, factor, limit, within, -1)
 
 
+#: Trees kept within one plan (:func:`tree_memo`) for searches asked again (a plan's placements share
+#: their first legs), at most this many bytes of them.
+TREE_MEMO_BYTES = 64_000_000
+
+_TREE_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("routemap_tree_memo", default=None)
+
+
+@contextlib.contextmanager
+def tree_memo() -> Iterator[None]:
+    """Within this context, a tree searched again (same graph, root, direction, used streets, factor,
+    limit, ellipse and target) is the one searched before; outside it, none is kept. A plan runs in
+    one (:func:`routemap.plan_route`), so a new plan never reuses an earlier plan's trees."""
+    token = _TREE_MEMO.set({})
+    try:
+        yield
+    finally:
+        _TREE_MEMO.reset(token)
+
+
 def _kernel_tree(
     cg: CompiledGraph,
     root: int,
@@ -689,6 +710,16 @@ def _kernel_tree(
     """
     from routemap.route.kernels import node_tree, scratch
 
+    penal = used is not None and used.any()
+    memo = _TREE_MEMO.get()
+    key: tuple | None = None
+    if memo is not None:
+        assert used is not None or not penal
+        used_key = hashlib.blake2b(np.packbits(used).tobytes(), digest_size=16).digest() if penal else b""
+        key = (id(cg), root, reverse, used_key, factor if penal else 1.0, limit, within, target)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[1]
     if within is None:
         ax = ay = bx = by = 0.0
         sum_m = np.inf
@@ -703,7 +734,6 @@ def _kernel_tree(
     pred = np.full(n, -1, np.int64)
     metres = np.zeros(n)
     repeat = np.zeros(n)
-    penal = used is not None and used.any()
     node_tree(
         base.indptr,
         base.indices,
@@ -728,7 +758,14 @@ def _kernel_tree(
         repeat,
         thread_scratch(cg, "nodes", lambda: scratch(cg.n, 0, len(cg.length) + cg.n)),
     )
-    return Tree(int(root), reverse, dist, pred, metres, repeat)
+    for arr in (dist, pred, metres, repeat):
+        arr.flags.writeable = False  # a tree may be handed out again (the memo): nobody may change it
+    tree = Tree(int(root), reverse, dist, pred, metres, repeat)
+    if memo is not None:
+        if len(memo) >= max(2, TREE_MEMO_BYTES // (32 * n)):
+            memo.pop(next(iter(memo)))
+        memo[key] = (cg, tree)  # the graph held: its id cannot be another graph's while the memo lives
+    return tree
 
 
 _EMPTY_BOOL = np.zeros(0, np.bool_)
