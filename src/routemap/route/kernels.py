@@ -468,30 +468,58 @@ def tree_walk(pred, root, v):  # pragma: no cover - compiled
 def sample_line(x, y, spacing, offset):  # pragma: no cover - compiled
     """Return the samples of a polyline every ``spacing`` metres: positions, points, unit directions
     and the line's total length, for :meth:`routemap.route.overlap.Samples.of` (which documents it).
-    An empty ``s`` with total -1: the line has no length."""
-    seg = np.hypot(np.diff(x), np.diff(y))
-    keep = np.ones(len(x), np.bool_)
-    keep[1:] = seg > 1e-9
-    x = x[keep]
-    y = y[keep]
-    dxs = np.diff(x)
-    dys = np.diff(y)
-    seg = np.hypot(dxs, dys)
+    An empty ``s`` with total -1: the line has no length.
+
+    The arithmetic is numpy's (``np.arange`` positions, ``np.interp`` points), in loops.
+    """
+    # drop repeated points (a segment of no length has no direction)
+    px = np.empty(len(x))
+    py = np.empty(len(y))
+    m = 0
+    for i in range(len(x)):
+        if i == 0 or math.hypot(x[i] - x[i - 1], y[i] - y[i - 1]) > 1e-9:
+            px[m] = x[i]
+            py[m] = y[i]
+            m += 1
     empty = np.zeros(0)
-    if len(seg) == 0:
+    if m < 2:
         return empty, empty, empty, empty, empty, -1.0
-    d = np.zeros(len(seg) + 1)
-    d[1:] = np.cumsum(seg)
-    d += offset
-    first = spacing / 2 + np.ceil(max(offset - spacing / 2, 0.0) / spacing) * spacing
-    s = np.arange(first, d[-1], spacing)
-    if offset > 0:
-        s = s[s >= offset]
-    sx = np.interp(s, d, x)
-    sy = np.interp(s, d, y)
-    k = np.searchsorted(d, s, side="right") - 1
-    k = np.minimum(np.maximum(k, 0), len(seg) - 1)
-    return s, sx, sy, dxs[k] / seg[k], dys[k] / seg[k], d[-1]
+    d = np.empty(m)  # position of each point along the line
+    d[0] = 0.0
+    acc = 0.0
+    for i in range(1, m):
+        acc += math.hypot(px[i] - px[i - 1], py[i] - py[i - 1])
+        d[i] = acc
+    for i in range(m):
+        d[i] += offset
+    first = spacing / 2 + math.ceil(max(offset - spacing / 2, 0.0) / spacing) * spacing
+    count = max(int(math.ceil((d[m - 1] - first) / spacing)), 0)
+    s = np.empty(count)
+    sx = np.empty(count)
+    sy = np.empty(count)
+    ux = np.empty(count)
+    uy = np.empty(count)
+    j = 0
+    k = 0
+    for i in range(count):
+        si = first + i * spacing
+        if offset > 0 and si < offset:
+            continue
+        while j < m - 2 and d[j + 1] <= si:
+            j += 1
+        dx = px[j + 1] - px[j]
+        dy = py[j + 1] - py[j]
+        if si == d[j]:
+            sx[k], sy[k] = px[j], py[j]
+        else:
+            sx[k] = dx / (d[j + 1] - d[j]) * (si - d[j]) + px[j]
+            sy[k] = dy / (d[j + 1] - d[j]) * (si - d[j]) + py[j]
+        seg = math.hypot(dx, dy)
+        s[k] = si
+        ux[k] = dx / seg
+        uy[k] = dy / seg
+        k += 1
+    return s[:k], sx[:k], sy[:k], ux[:k], uy[:k], d[m - 1]
 
 
 @njit(cache=True, nogil=True)
