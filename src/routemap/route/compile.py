@@ -523,6 +523,8 @@ def reach_region(
         ``parent`` is ``cg`` (node indices differ: translate through ``node_ids`` /
         :meth:`CompiledGraph.index_of`).
     """
+    from routemap.route.kernels import reach_mask
+
     cands = [np.atleast_1d(np.asarray(c, dtype=np.int64)) for c in stops]
     if len(cands) == 1:
         cands = cands * 2
@@ -534,14 +536,7 @@ def reach_region(
     gaps = np.maximum(np.hypot(*np.diff(centres, axis=0).T) - radii[:-1] - radii[1:], 0.0)
     before = np.concatenate([[0.0], np.cumsum(gaps)])
     budget = length_m * REGION_SLACK + REGION_MARGIN_M
-    best = np.full(cg.n, np.inf)
-    # each stop's distances once: the end of one leg is the start of the next
-    d1 = np.maximum(np.hypot(cg.ux - centres[0, 0], cg.uy - centres[0, 1]) - radii[0], 0.0)
-    for i in range(len(cands) - 1):
-        d0 = d1
-        d1 = np.maximum(np.hypot(cg.ux - centres[i + 1, 0], cg.uy - centres[i + 1, 1]) - radii[i + 1], 0.0)
-        np.minimum(best, before[i] + d0 + d1 + (before[-1] - before[i + 1]), out=best)
-    keep = best <= budget
+    keep = reach_mask(cg.ux, cg.uy, centres, radii, before, float(budget))
     keep[np.concatenate(cands)] = True
     if keep.mean() >= whole_share:
         return cg
@@ -554,13 +549,14 @@ def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
     The part need not be strongly connected: searches reach what they can (unreached nodes cost inf).
     Undirected edge ids are renumbered; ``parent`` is ``cg``.
     """
+    from routemap.route.kernels import region_entries
+
     keep = np.asarray(keep, dtype=bool)
-    new_index = np.full(cg.n, -1, np.int64)
-    new_index[keep] = np.arange(int(keep.sum()))
-    n = int(keep.sum())
-    ekeep = keep[cg.row] & keep[cg.col]
-    # rows stay sorted (new_index preserves order), so the CSR layout carries over
-    row, col = new_index[cg.row[ekeep]], new_index[cg.col[ekeep]]
+    nodes = np.flatnonzero(keep)
+    n = len(nodes)
+    # the kept nodes' rows, read from the CSR arrays: the cost follows the region, not the graph
+    ekeep, row, col = region_entries(cg.cost.indptr, cg.cost.indices, nodes, cg.n)
+    # rows stay sorted (kept nodes keep their order), so the CSR layout carries over
     costs = cg.cost.data[ekeep]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
     cost = csr_matrix((costs, col, indptr), shape=(n, n))
@@ -570,11 +566,11 @@ def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
     _, eid = unique_inverse(cg.eid[ekeep])
     return CompiledGraph(
         graph_ref=cg.graph_ref,
-        node_ids=cg.node_ids[keep],
-        lon=cg.lon[keep],
-        lat=cg.lat[keep],
-        ux=cg.ux[keep],
-        uy=cg.uy[keep],
+        node_ids=cg.node_ids[nodes],
+        lon=cg.lon[nodes],
+        lat=cg.lat[nodes],
+        ux=cg.ux[nodes],
+        uy=cg.uy[nodes],
         utm_crs=cg.utm_crs,
         cost=cost,
         cost_t=cost_t,
@@ -587,7 +583,7 @@ def restrict(cg: CompiledGraph, keep: np.ndarray) -> CompiledGraph:
         kept_length_share=cg.kept_length_share,
         weights=cg.weights,
         parent=cg,
-        root_pos=cg.root_pos[ekeep] if cg.root_pos is not None else np.flatnonzero(ekeep),
+        root_pos=cg.root_pos[ekeep] if cg.root_pos is not None else ekeep,
     )
 
 

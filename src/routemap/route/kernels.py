@@ -553,3 +553,95 @@ def count_turns(name_id, b_in, b_out, pos, length, straight_deg, bend_deg, jog_m
 def _folded_turn(net, renamed, straight_deg, bend_deg):  # pragma: no cover - compiled
     a = abs((net + 180.0) % 360.0 - 180.0)
     return 1 if (a > bend_deg or (renamed and a > straight_deg)) else 0
+
+
+@njit(cache=True, nogil=True)
+def reach_mask(ux, uy, centres, radii, before, budget):  # pragma: no cover - compiled
+    """Return, per node, whether its shortest straight chain through the stops is within ``budget``:
+    :func:`routemap.route.compile.reach_region`'s test (which documents it), with its arithmetic.
+
+    A node farther than ``budget`` from every stop's disc (its bounding box first) is left out at once,
+    so a county graph costs a comparison per node outside the region.
+    """
+    n = len(ux)
+    k = len(centres)
+    keep = np.zeros(n, np.bool_)
+    x0 = (centres[:, 0] - radii).min() - budget
+    x1 = (centres[:, 0] + radii).max() + budget
+    y0 = (centres[:, 1] - radii).min() - budget
+    y1 = (centres[:, 1] + radii).max() + budget
+    total = before[k - 1]
+    for v in range(n):
+        x, y = ux[v], uy[v]
+        if x < x0 or x > x1 or y < y0 or y > y1:
+            continue
+        best = np.inf
+        d1 = max(math.hypot(x - centres[0, 0], y - centres[0, 1]) - radii[0], 0.0)
+        for i in range(k - 1):
+            d0 = d1
+            d1 = max(math.hypot(x - centres[i + 1, 0], y - centres[i + 1, 1]) - radii[i + 1], 0.0)
+            best = min(best, before[i] + d0 + d1 + (total - before[i + 1]))
+        keep[v] = best <= budget
+    return keep
+
+
+@njit(cache=True, nogil=True)
+def region_entries(indptr, indices, nodes, n):  # pragma: no cover - compiled
+    """Return the CSR positions of the entries between the (sorted) ``nodes`` of an n-node graph, and
+    their rows and columns numbered by place in ``nodes``; positions come in CSR order."""
+    label = np.full(n, -1, np.int64)
+    for i in range(len(nodes)):
+        label[nodes[i]] = i
+    count = 0
+    for i in range(len(nodes)):
+        v = nodes[i]
+        for k in range(indptr[v], indptr[v + 1]):
+            if label[indices[k]] >= 0:
+                count += 1
+    pos = np.empty(count, np.int64)
+    row = np.empty(count, np.int64)
+    col = np.empty(count, np.int64)
+    c = 0
+    for i in range(len(nodes)):
+        v = nodes[i]
+        for k in range(indptr[v], indptr[v + 1]):
+            j = label[indices[k]]
+            if j >= 0:
+                pos[c] = k
+                row[c] = i
+                col[c] = j
+                c += 1
+    return pos, row, col
+
+
+@njit(cache=True, nogil=True)
+def edge_graph(indptr, row, col, name_id, b_in, b_out, bend_deg, straight_deg):  # pragma: no cover
+    """Return the arcs of the edge graph of a CSR graph: per pair of entries e (u -> v), f (v -> w)
+    with w != u (no U-turns), in the order of e then f: ``(arc_ptr, arc_from, arc_to, arc_turn)``.
+
+    ``arc_turn`` is :func:`routemap.route.turns._turn_flags` of the pair, with its arithmetic.
+    """
+    m = len(row)
+    count = 0
+    for e in range(m):
+        v = col[e]
+        for f in range(indptr[v], indptr[v + 1]):
+            if col[f] != row[e]:
+                count += 1
+    arc_ptr = np.zeros(m + 1, np.int64)
+    arc_from = np.empty(count, np.int64)
+    arc_to = np.empty(count, np.int64)
+    arc_turn = np.empty(count, np.bool_)
+    a = 0
+    for e in range(m):
+        v = col[e]
+        for f in range(indptr[v], indptr[v + 1]):
+            if col[f] == row[e]:
+                continue
+            arc_from[a] = e
+            arc_to[a] = f
+            delta = abs((b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0)
+            arc_turn[a] = delta > bend_deg or (name_id[e] != name_id[f] and delta > straight_deg)
+            a += 1
+        arc_ptr[e + 1] = a
+    return arc_ptr, arc_from, arc_to, arc_turn

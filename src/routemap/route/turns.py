@@ -181,18 +181,12 @@ def turn_graph(cg: CompiledGraph) -> TurnGraph:
     hit = cg.cache.get("_turn_graph")
     if hit is not None:
         return hit
-    m = len(cg.length)
+    from routemap.route.kernels import edge_graph
+
     name_id, b_in, b_out = turn_attrs(cg)
-    outdeg = np.diff(cg.cost.indptr)
-    reps = outdeg[cg.col]
-    arc_from = np.repeat(np.arange(m), reps)
-    starts = np.concatenate([[0], np.cumsum(reps)[:-1]])
-    offset = np.arange(int(reps.sum())) - np.repeat(starts, reps)
-    arc_to = cg.cost.indptr[cg.col[arc_from]] + offset
-    keep = cg.col[arc_to] != cg.row[arc_from]  # no U-turns
-    arc_from, arc_to = arc_from[keep], arc_to[keep]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(arc_from, minlength=m))]).astype(np.int64)
-    arc_turn = _turn_flags(name_id, b_in, b_out, arc_from, arc_to)
+    indptr, arc_from, arc_to, arc_turn = edge_graph(
+        cg.cost.indptr, cg.row, cg.col, name_id, b_in, b_out, BEND_DEG, STRAIGHT_DEG
+    )
     tg = TurnGraph(
         arc_eid=cg.eid[arc_to],
         arc_from=arc_from,
