@@ -706,12 +706,13 @@ def _kernel_tree(
     """
     from routemap.route.kernels import node_tree, scratch
 
-    penal = used is not None and used.any()
+    penal = used is not None and bool(used.any())
     memo = _TREE_MEMO.get()
     key: tuple | None = None
     if memo is not None:
-        assert used is not None or not penal
-        used_key = hashlib.blake2b(np.packbits(used).tobytes(), digest_size=16).digest() if penal else b""
+        used_key = b""
+        if used is not None and penal:
+            used_key = hashlib.blake2b(np.packbits(used).tobytes(), digest_size=16).digest()
         key = (id(cg), root, reverse, used_key, factor if penal else 1.0, limit, within, target)
         hit = memo.get(key)
         if hit is not None:
