@@ -1,15 +1,16 @@
-"""Compiled search kernels: bounded Dijkstra searches inside an ellipse, without building a subgraph.
+"""Compiled kernels of the route planner (numba): its searches, the doubled-back measure, a path's turns.
 
 The planner's searches are small: a leg's trees and a straightening window's turn-aware search each look
 only at the nodes of an ellipse around their ends (:func:`inside_ellipse`), and stop at a cost limit.
 Gathering that ellipse as its own CSR graph for :func:`scipy.sparse.csgraph.dijkstra` cost more than the
-search itself, so these kernels (numba; compiled on first use and cached on disk) search the whole
-graph's CSR arrays directly, testing a node's place in the ellipse when the search first meets it, and
-applying the used-street penalty as they go (no penalized copy of the costs).
+search itself, so these kernels search the whole graph's CSR arrays directly, testing a node's place in
+the ellipse when the search first meets it, and applying the used-street penalty as they go (no
+penalized copy of the costs). They are compiled on first use and cached on disk (``cache=True``).
 
-They give what scipy's ``dijkstra(..., limit=)`` gives on the graph with every entry leaving the ellipse
-removed: the same distances, and the same tree wherever the best path is unique (between paths of
-exactly equal cost the choice may differ). ``sum_m = inf`` searches the whole graph.
+The searches give what scipy's ``dijkstra(..., limit=)`` gives on the graph with every entry leaving the
+ellipse removed: the same distances, and the same tree wherever the best path is unique (between paths
+of exactly equal cost the choice may differ). ``sum_m = inf`` searches the whole graph. The other kernels
+keep the arithmetic of the numpy code they replaced, so routes are the same.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-# Per node (or state) marks of one search, relative to the search's ``base`` (see :func:`Scratch`):
+# Per node (or state) marks of one search, relative to the search's ``base`` (see :func:`scratch`):
 # below base: not met yet (whatever an earlier search left), then inside / outside the ellipse, settled.
 _INSIDE, _OUTSIDE, _SETTLED = 1, 2, 3
 
