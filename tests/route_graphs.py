@@ -74,3 +74,12 @@ def street_scene(
                 attrs["name"] = name
             G.add_edge(a, b, **attrs)
     return G
+
+
+def random_used(cg, rng, share: float):
+    """Return a random ``share`` of ``cg``'s streets (undirected edge ids) flagged as used by a route."""
+    import numpy as np
+
+    used = np.zeros(int(cg.eid.max()) + 1, bool)
+    used[rng.choice(len(used), int(len(used) * share), replace=False)] = True
+    return used

@@ -8,6 +8,7 @@ import weakref
 import networkx as nx
 import numpy as np
 import pytest
+from route_graphs import random_used
 
 import routemap
 from routemap.route import compile as compile_mod
@@ -275,8 +276,7 @@ def test_a_search_within_an_ellipse_is_the_search_that_never_leaves_it(helsinki)
 
     cg = compile_graph(helsinki, "run")
     rng = np.random.default_rng(3)
-    used = np.zeros(int(cg.eid.max()) + 1, bool)
-    used[rng.choice(len(used), len(used) // 20, replace=False)] = True
+    used = random_used(cg, rng, 0.05)
     for trial in range(12):
         a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
         metres = float(np.hypot(cg.ux[a] - cg.ux[b], cg.uy[a] - cg.uy[b])) * rng.uniform(1.1, 2.0) + 300
@@ -328,8 +328,7 @@ def test_a_region_reads_the_turn_attributes_of_its_edges_from_the_whole_graph(he
 def test_path_metres_is_the_trees_sum(helsinki):
     cg = compile_graph(helsinki, "run")
     rng = np.random.default_rng(5)
-    used = np.zeros(int(cg.eid.max()) + 1, bool)
-    used[rng.choice(len(used), len(used) // 10, replace=False)] = True
+    used = random_used(cg, rng, 0.1)
     a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
     tree = shortest_tree(cg, a, used=used, factor=5.0)
     v = int(rng.choice(np.flatnonzero(np.isfinite(tree.cost))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from route_graphs import random_used
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -23,8 +24,7 @@ def helsinki(helsinki_pbf) -> nx.MultiDiGraph:
 def test_a_tree_reaching_a_target_is_exact_wherever_it_reaches(helsinki):
     cg = compile_graph(helsinki, "run")
     rng = np.random.default_rng(7)
-    used = np.zeros(int(cg.eid.max()) + 1, bool)
-    used[rng.choice(len(used), len(used) // 10, replace=False)] = True
+    used = random_used(cg, rng, 0.1)
     for trial in range(8):
         a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
         reverse = bool(trial % 2)
