@@ -182,6 +182,13 @@ def test_second_load_is_a_cache_hit_and_no_partial_cache(tmp_path, scene, monkey
     assert _edge_lengths(first) == _edge_lengths(second)
     files = list((tmp_path / "cache").rglob("*"))
     assert [p.suffix for p in files if p.is_file()] == [".pickle"]
+    # the same file elsewhere is the same entry, credited to where it lies now
+    moved = tmp_path / "elsewhere" / scene.name
+    moved.parent.mkdir()
+    moved.write_bytes(scene.read_bytes())
+    third = load_network(moved)
+    assert third.graph["routemap_source"]["cache_hit"]
+    assert third.graph["routemap_source"]["paths"] == [str(moved)]
     # another network type is another entry
     load_network(scene, network_type="drive")
     assert len(list((tmp_path / "cache" / "networks").iterdir())) == 2

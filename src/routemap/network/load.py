@@ -84,6 +84,9 @@ def load_network(
         G = cache.load_cached(key)
         if G is not None:
             G.graph["routemap_source"]["cache_hit"] = True
+            # the same content (the key holds its sha256) read from where it lies now: credit this path,
+            # not the one the cache entry was first built from
+            G.graph["routemap_source"]["paths"] = [str(p) for p in paths]
             G.graph[COMPILED_KEY_ATTR] = key
             return G
     source_meta = {"kind": kind, "paths": [str(p) for p in paths], "sha256": hashes}
