@@ -51,6 +51,8 @@ FIGURE_FIELDS = (
 #: Bump when the same layers would give other neighborhood figures (the interpolation, the fields):
 #: entries of the figure cache written before are then no longer found.
 FIGURES_VERSION = 1
+#: Columns of a figure-cache entry, in order.
+_CACHED_COLUMNS = [*FIGURE_FIELDS, "area_km2"]
 #: Counters of this process's use of the neighborhood-figure cache (tests read them).
 STATS = {"hits": 0, "misses": 0, "writes": 0}
 
@@ -219,26 +221,26 @@ def figures_cache_path(key: str) -> Path:
 
 def _load_figures(key: str, index: pd.Index) -> pd.DataFrame | None:
     """Return the cached figures of ``key`` (a missing, unreadable or mismatched entry is a miss)."""
-    columns = [*FIGURE_FIELDS, "area_km2"]
     try:
         with np.load(figures_cache_path(key), allow_pickle=False) as npz:
             names, values = npz["columns"].tolist(), npz["values"]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         STATS["misses"] += 1
         return None
-    if names != columns or values.shape != (len(index), len(columns)):
+    if names != _CACHED_COLUMNS or values.shape != (len(index), len(_CACHED_COLUMNS)):
         STATS["misses"] += 1
         return None
     STATS["hits"] += 1
-    return pd.DataFrame(values, columns=columns, index=index)
+    return pd.DataFrame(values, columns=_CACHED_COLUMNS, index=index)
 
 
 def _store_figures(key: str, table: pd.DataFrame) -> None:
     """Write the figures to the cache atomically; a cache that cannot be written only costs time."""
-    columns = [*FIGURE_FIELDS, "area_km2"]
     try:
         with atomic_write(figures_cache_path(key), "wb") as fh:
-            np.savez(fh, columns=np.array(columns), values=table[columns].to_numpy(dtype=float))
+            np.savez(
+                fh, columns=np.array(_CACHED_COLUMNS), values=table[_CACHED_COLUMNS].to_numpy(dtype=float)
+            )
     except OSError as exc:
         log.debug("neighborhood figures not cached: %s", exc)
         return

@@ -704,7 +704,7 @@ def _kernel_tree(
     nodes inside the ellipse ``within`` (:func:`routemap.route.kernels.inside_ellipse`, and the root), summing metres as
     it settles them, so a search costs what it settles, not what the ellipse or the graph holds.
     """
-    from routemap.route.kernels import node_tree, scratch
+    from routemap.route.kernels import node_tree
 
     penal = used is not None and bool(used.any())
     memo = _TREE_MEMO.get()
@@ -753,7 +753,7 @@ def _kernel_tree(
         pred,
         metres,
         repeat,
-        thread_scratch(cg, "nodes", lambda: scratch(cg.n, 0, len(cg.length) + cg.n)),
+        node_scratch(cg),
     )
     for arr in (dist, pred, metres, repeat):
         arr.flags.writeable = False  # a tree may be handed out again (the memo): nobody may change it
@@ -778,6 +778,14 @@ def thread_scratch(cg: CompiledGraph, kind: str, make: Callable[[], tuple[np.nda
     if hit is None:
         hit = per[key] = make()
     return hit
+
+
+def node_scratch(cg: CompiledGraph) -> tuple:
+    """Return this thread's work arrays for node searches on ``cg`` (:func:`thread_scratch`): room for a
+    heap push per edge and per source."""
+    from routemap.route.kernels import scratch
+
+    return thread_scratch(cg, "nodes", lambda: scratch(cg.n, 0, len(cg.length) + cg.n))
 
 
 def min_rate(cg: CompiledGraph) -> float:
@@ -834,11 +842,6 @@ def path_metres(cg: CompiledGraph, a: int, b: int) -> float:
     """Return the metres of the cost-optimal path from node index ``a`` to ``b`` (0 if ``b`` cannot be
     reached, as :attr:`Tree.metres` says of nodes a tree does not reach).
 
-    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b`` and
-    sums only that path.
+    The value of ``shortest_tree(cg, a).metres[b]``, from a search that goes only as far as ``b``.
     """
-    tree = tree_reaching(cg, a, b)
-    if not np.isfinite(tree.cost[b]):
-        return 0.0  # as the tree's sums say of a node they do not reach
-    p = np.asarray(tree.path(b), np.int64)
-    return float(cg.length[cg.edge_pos(p[:-1], p[1:])].sum()) if len(p) > 1 else 0.0
+    return float(tree_reaching(cg, a, b).metres[b])

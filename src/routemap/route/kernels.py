@@ -307,7 +307,6 @@ def window_path(
         return np.zeros(0, np.int64)
     node_mark, mark, dist, pred, hk, hv, gen = work
     base = _next_base(gen)
-    node_base = base  # the node marks count with the state marks: one base for both
     dist[src] = 0.0
     pred[src] = -1
     mark[src] = base + _INSIDE
@@ -335,8 +334,9 @@ def window_path(
             if mv == _SETTLED:
                 continue
             if not (
-                _inside(row[v], node_mark, node_base, xy, ax, ay, bx, by, sum_m)
-                and _inside(col[v], node_mark, node_base, xy, ax, ay, bx, by, sum_m)
+                # the node marks take the state marks' base: one search, one base
+                _inside(row[v], node_mark, base, xy, ax, ay, bx, by, sum_m)
+                and _inside(col[v], node_mark, base, xy, ax, ay, bx, by, sum_m)
             ):
                 continue
             w = arc_weight[a]
@@ -543,17 +543,19 @@ def count_turns(name_id, b_in, b_out, pos, length, straight_deg, bend_deg, jog_m
             net += delta
             named |= renamed
         else:
-            count += _folded_turn(net, named, straight_deg, bend_deg)
+            count += int(_is_turn(net, named, straight_deg, bend_deg))
             net = delta
             named = renamed
         last_m = cum
-    return count + _folded_turn(net, named, straight_deg, bend_deg)
+    return count + int(_is_turn(net, named, straight_deg, bend_deg))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _folded_turn(net, renamed, straight_deg, bend_deg):  # pragma: no cover - compiled
-    a = abs((net + 180.0) % 360.0 - 180.0)
-    return 1 if (a > bend_deg or (renamed and a > straight_deg)) else 0
+def _is_turn(delta, renamed, straight_deg, bend_deg):  # pragma: no cover - compiled
+    """Return whether a heading change of ``delta`` degrees is a turn: more than ``bend_deg``, or more than
+    ``straight_deg`` onto a street of another name (:func:`routemap.route.turns._turn_flags`, one pair)."""
+    a = abs((delta + 180.0) % 360.0 - 180.0)
+    return a > bend_deg or (renamed and a > straight_deg)
 
 
 @njit(cache=True, nogil=True)
@@ -620,7 +622,7 @@ def edge_graph(indptr, row, col, name_id, b_in, b_out, bend_deg, straight_deg): 
     """Return the arcs of the edge graph of a CSR graph: per pair of entries e (u -> v), f (v -> w)
     with w != u (no U-turns), in the order of e then f: ``(arc_ptr, arc_from, arc_to, arc_turn)``.
 
-    ``arc_turn`` is :func:`routemap.route.turns._turn_flags` of the pair, with its arithmetic.
+    ``arc_turn`` is :func:`_is_turn` of the pair (:func:`routemap.route.turns._turn_flags`' arithmetic).
     """
     m = len(row)
     count = 0
@@ -641,8 +643,7 @@ def edge_graph(indptr, row, col, name_id, b_in, b_out, bend_deg, straight_deg): 
                 continue
             arc_from[a] = e
             arc_to[a] = f
-            delta = abs((b_out[f] - b_in[e] + 180.0) % 360.0 - 180.0)
-            arc_turn[a] = delta > bend_deg or (name_id[e] != name_id[f] and delta > straight_deg)
+            arc_turn[a] = _is_turn(b_out[f] - b_in[e], name_id[e] != name_id[f], straight_deg, bend_deg)
             a += 1
         arc_ptr[e + 1] = a
     return arc_ptr, arc_from, arc_to, arc_turn

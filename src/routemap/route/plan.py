@@ -17,10 +17,10 @@ from routemap.route.compile import (
     MIN_COST,
     CompiledGraph,
     compile_graph,
+    node_scratch,
     reach_region,
     same_region,
     shortest_tree,
-    thread_scratch,
     tree_memo,
 )
 from routemap.route.model import Route, RouteStop
@@ -105,10 +105,10 @@ def _layered_best(cg: CompiledGraph, cands: list[np.ndarray], graph: csr_matrix)
     layer's candidates at once, each starting at its best distance so far (as from a virtual source
     joined to them), stopped once the layer's candidates are settled.
     """
-    from routemap.route.kernels import layer_search, scratch
+    from routemap.route.kernels import layer_search
 
     n = cg.n
-    work = thread_scratch(cg, "nodes", lambda: scratch(n, 0, len(cg.length) + n))
+    work = node_scratch(cg)
     offsets = np.zeros(len(cands[0]))
     preds = []
     for i in range(1, len(cands)):
