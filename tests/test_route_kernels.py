@@ -5,6 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from route_graphs import random_used
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -123,3 +125,24 @@ def test_a_tree_searched_again_is_reused_within_one_plan_only(helsinki):
             tree.cost[0] = 1.0  # handed out again, so nobody may change it
     with tree_memo():
         assert shortest_tree(cg, 3, limit=500.0) is not tree  # a new plan searches again
+
+
+@given(st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=300))
+@settings(max_examples=60, deadline=None)
+def test_the_heap_gives_its_keys_back_smallest_first(keys):
+    # the searches' 4-ary heap: every pushed (key, id) comes back once, keys in order
+    from routemap.route.kernels import _pop, _push
+
+    hk = np.empty(len(keys) + 1)
+    hv = np.empty(len(keys) + 1, np.int64)
+    size = 0
+    for i, k in enumerate(keys):
+        size = _push(hk, hv, size, i, k)
+    out_k, out_v = [], []
+    while size > 0:
+        out_k.append(hk[0])
+        out_v.append(int(hv[0]))
+        size = _pop(hk, hv, size)
+    assert out_k == sorted(keys)
+    assert sorted(out_v) == list(range(len(keys)))
+    assert all(keys[v] == k for v, k in zip(out_v, out_k))
