@@ -146,3 +146,39 @@ def test_the_heap_gives_its_keys_back_smallest_first(keys):
     assert out_k == sorted(keys)
     assert sorted(out_v) == list(range(len(keys)))
     assert all(keys[v] == k for v, k in zip(out_v, out_k))
+
+
+@given(st.lists(st.floats(0.0, 1e5, allow_nan=False), max_size=1200))
+@settings(max_examples=80, deadline=None)
+def test_np_sum_is_numpys_sum_to_the_last_bit(values):
+    # the kernels sum path figures as numpy does (pairwise), so measured routes are the numpy code's
+    from routemap.route.kernels import np_sum
+
+    a = np.asarray(values, float)
+    assert np_sum(a) == a.sum()
+
+
+def test_a_path_measures_as_the_numpy_formulas_say(helsinki):
+    # length, repeated metres (a street run before on the path, or used by the route before it) and cost
+    from routemap.route.objective import _edge_figures, repeated_m
+
+    cg = compile_graph(helsinki, "run")
+    rng = np.random.default_rng(3)
+    count = np.zeros(int(cg.eid.max()) + 1, np.int64)
+    count[rng.choice(len(count), len(count) // 10, replace=False)] = 1
+    for _ in range(6):
+        a, b = (int(x) for x in rng.choice(cg.n, 2, replace=False))
+        there = shortest_tree(cg, a).path(b)
+        path = there + shortest_tree(cg, b).path(a)[1:]  # there and back: its streets repeat
+        pos = np.searchsorted(
+            cg.row.astype(np.int64) * cg.n + cg.col, np.multiply(path[:-1], cg.n) + path[1:]
+        )
+        for used in (None, count):
+            cand = _edge_figures(cg, path, used)
+            assert cand.metres == cg.length[pos].sum()
+            assert cand.cost == cg.cost.data[pos].sum()
+            flags = None if used is None else used > 0
+            assert cand.repeated_m == repeated_m(cg.eid[pos], cg.length[pos], flags)
+        assert _edge_figures(cg, path, None).repeated_m > 0
+    with pytest.raises(ValueError, match="not an edge"):
+        _edge_figures(cg, [0, 0], None)

@@ -159,10 +159,14 @@ class CompiledGraph:
 
     def edge_pos(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Return the CSR position of the edges i->j (arrays of equal length; the edges must exist)."""
-        keys = self.cache.get("_pairkeys")
-        if keys is None:
-            keys = self.cache["_pairkeys"] = self.row.astype(np.int64) * self.n + self.col
-        return np.searchsorted(keys, np.asarray(i, np.int64) * self.n + np.asarray(j, np.int64))
+        from routemap.route.kernels import edge_lookup
+
+        pos = edge_lookup(
+            self.cost.indptr, self.cost.indices, np.asarray(i, np.int64), np.asarray(j, np.int64)
+        )
+        if len(pos) and pos.min() < 0:
+            raise ValueError("a node pair given is not an edge of this compiled graph")
+        return pos
 
     def penalized(self, used: np.ndarray | None, factor: float) -> tuple[csr_matrix, csr_matrix]:
         """Return (cost, transposed cost) with the undirected edges flagged in ``used`` costing ``factor`` x."""

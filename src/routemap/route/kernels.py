@@ -454,6 +454,138 @@ def alongside(before, before_grid, line, radius, gap, min_cos):  # pragma: no co
 
 
 @njit(cache=True, nogil=True)
+def edge_lookup(indptr, indices, tail, head):  # pragma: no cover - compiled
+    """Return the CSR position of each edge tail -> head (the first of equal entries: a row's columns are
+    sorted), or -1 where there is none."""
+    out = np.empty(len(tail), np.int64)
+    for e in range(len(tail)):
+        u, v = tail[e], head[e]
+        out[e] = -1
+        for k in range(indptr[u], indptr[u + 1]):
+            if indices[k] == v:
+                out[e] = k
+                break
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_sum(a, lo, n):  # pragma: no cover - compiled
+    # a run of at most 128 as numpy's ``pairwise_sum`` (numpy/_core/src/umath/loops_utils.h) sums it
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True)
+def np_sum(a):  # pragma: no cover - compiled
+    """Return ``a.sum()`` for a 1-D float array, to the last bit as numpy sums it: from 0, pairwise
+    (runs longer than 128 halved at a multiple of 8, each half summed so, the halves added).
+
+    The halving runs on a stack of its own (numba's cache cannot hold a recursive function).
+    """
+    lo_s = np.empty(64, np.int64)
+    n_s = np.empty(64, np.int64)
+    stage = np.empty(64, np.int64)  # 0: nothing summed yet, 1: left half summed (in ``left``)
+    left = np.empty(64)
+    top = 1
+    lo_s[0], n_s[0], stage[0] = 0, len(a), 0
+    val = 0.0
+    while top > 0:
+        f = top - 1
+        n = n_s[f]
+        if n > 128 and stage[f] == 0:  # split: the left half first
+            half = n // 2
+            half -= half % 8
+            lo_s[top], n_s[top], stage[top] = lo_s[f], half, 0
+            top += 1
+            continue
+        val = _block_sum(a, lo_s[f], n)  # a run of at most 128 (a frame waiting for its right half is
+        # never on top: the loop below completes it)
+        top -= 1
+        # hand the value up: a left half waits for its right half; a right half completes its parent
+        while top > 0:
+            p = top - 1
+            if stage[p] == 0:
+                left[p] = val
+                stage[p] = 1
+                half = n_s[p] // 2
+                half -= half % 8
+                lo_s[top], n_s[top], stage[top] = lo_s[p] + half, n_s[p] - half, 0
+                top += 1
+                break
+            val = left[p] + val
+            top -= 1
+    return 0.0 + val
+
+
+@njit(cache=True, nogil=True)
+def path_figures(indptr, indices, length, cost, eid, used_count, path, seen, gen):  # pragma: no cover
+    """Return a node path's CSR positions (-1 for a missing edge), metres, repeated metres and cost.
+
+    A traversal is repeated when its street (``eid``) has ``used_count`` > 0 or came earlier in the path
+    (:func:`routemap.route.objective.repeated_m`); ``used_count`` empty: nothing before. The sums are
+    numpy's (:func:`np_sum`), so the figures are those of the numpy code. ``seen``/``gen`` are per-street
+    marks and their next base (:func:`scratch`'s way: nothing is cleared between calls).
+    """
+    n = len(path) - 1
+    pos = edge_lookup(indptr, indices, path[:-1], path[1:])
+    lengths = np.empty(n)
+    costs = np.empty(n)
+    again = np.empty(n)
+    base = gen[0]
+    gen[0] = base + 1
+    r = 0
+    for e in range(n):
+        k = pos[e]
+        if k < 0:
+            return pos, 0.0, 0.0, 0.0
+        lengths[e] = length[k]
+        costs[e] = cost[k]
+        s = eid[k]
+        if seen[s] == base or (len(used_count) > 0 and used_count[s] > 0):
+            again[r] = length[k]
+            r += 1
+        seen[s] = base
+    return pos, np_sum(lengths), np_sum(again[:r]), np_sum(costs)
+
+
+@njit(cache=True, nogil=True)
+def spike_walk(fwd_pred, rev_pred, fwd_metres, v, depth):  # pragma: no cover - compiled
+    """Return, per node of ``v``, the metres by which the way in (``fwd_pred``) and the way out
+    (``rev_pred``) coincide, up to ``depth`` edges back: :func:`routemap.route.target.spike_metres`."""
+    out = np.zeros(len(v))
+    for i in range(len(v)):
+        x = v[i]
+        for _ in range(depth):
+            px = fwd_pred[x]
+            if px != rev_pred[x] or px < 0:
+                break
+            out[i] += fwd_metres[x] - fwd_metres[px]  # the tree edge px -> x
+            x = px
+    return out
+
+
+@njit(cache=True, nogil=True)
 def tree_walk(pred, root, v):  # pragma: no cover - compiled
     """Return the nodes from v along ``pred`` to ``root`` (v first), or an empty array when the walk
     meets a node with no parent before the root."""

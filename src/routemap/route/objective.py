@@ -342,14 +342,30 @@ def _edge_figures(cg: CompiledGraph, path: list[int], used_count: np.ndarray | N
     """Return ``path`` with the figures its edges sum to (length, repeated metres, cost) and nothing else."""
     if len(path) < 2:
         return Candidate(list(path), 0.0, 0.0, 0.0)
-    pos = path_edges(cg, path)
-    used = None if used_count is None else used_count > 0
-    return Candidate(
-        list(path),
-        float(cg.length[pos].sum()),
-        repeated_m(cg.eid[pos], cg.length[pos], used),
-        float(cg.cost.data[pos].sum()),
+    from routemap.route.compile import thread_scratch
+    from routemap.route.kernels import path_figures
+
+    # one kernel: the edges' positions and the numpy sums of their metres, repeated metres and costs
+    seen, gen = thread_scratch(
+        cg, "streets", lambda: (np.zeros(int(cg.eid.max()) + 1, np.int64), np.ones(1, np.int64))
     )
+    pos, metres, repeated, cost = path_figures(
+        cg.cost.indptr,
+        cg.cost.indices,
+        cg.length,
+        cg.cost.data,
+        cg.eid,
+        _NO_COUNT if used_count is None else used_count,
+        np.asarray(path, np.int64),
+        seen,
+        gen,
+    )
+    if pos.min() < 0:
+        raise ValueError("a node pair of the path is not an edge of this compiled graph")
+    return Candidate(list(path), float(metres), float(repeated), float(cost))
+
+
+_NO_COUNT = np.zeros(0, np.int64)
 
 
 def measure_better(

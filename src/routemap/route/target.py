@@ -202,22 +202,11 @@ def spike_metres(
     """Return the metres by which the way into each v and the way out of it coincide (a spike).
 
     Walks back from v along both trees while the forward parent equals the next hop back (a U-turn at v
-    that goes on for several edges), up to ``depth`` edges.
+    that goes on for several edges), up to ``depth`` edges (:func:`routemap.route.kernels.spike_walk`).
     """
-    out = np.zeros(len(v))
-    x = v.copy()
-    y = v.copy()
-    active = np.ones(len(v), bool)
-    for _ in range(depth):
-        px, py = fwd.pred[x], rev.pred[y]
-        active &= (px == py) & (px >= 0)
-        if not active.any():
-            break
-        i = np.nonzero(active)[0]
-        out[i] += fwd.metres[x[i]] - fwd.metres[px[i]]  # the tree edge px -> x
-        x = np.where(active, px, x)
-        y = np.where(active, py, y)
-    return out
+    from routemap.route.kernels import spike_walk
+
+    return spike_walk(fwd.pred, rev.pred, fwd.metres, np.asarray(v, np.int64), int(depth))
 
 
 def finish(

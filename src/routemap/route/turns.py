@@ -284,7 +284,9 @@ def straighten(
                 new = None  # the window is already the best way through it
             if new is not None:
                 candidate = path[: i + 1] + new[1:-1] + path[j:]
-                cpos = cg.edge_pos(np.asarray(candidate[:-1]), np.asarray(candidate[1:]))
+                # the candidate's edges: the route's before and after the window, the new way's between
+                way = np.asarray(new, np.int64)
+                cpos = np.concatenate([pos[:i], cg.edge_pos(way[:-1], way[1:]), pos[j:]])
                 total = float(cg.length[cpos].sum())
                 ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= repeats + 1e-6
                 if ok:  # the cheap checks first: turns, then doubling back, then the reach
