@@ -441,7 +441,7 @@ def _out_from(
 #: Cache entries of a compiled graph that do not depend on its costs (a re-costed copy shares them).
 _COST_FREE_CACHE = (
     "_turn_graph", "_turn_attrs", "_turn_attrs_root", "_kdtree_through", "_through",
-    "_index", "_pairkeys", "_xy", "_entry_figures_t",
+    "_index", "_xy", "_entry_figures_t",
 )  # fmt: skip
 
 
