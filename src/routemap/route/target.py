@@ -337,9 +337,8 @@ def plan_leg(
         head = fwd_a.path(w)
         if fwd_a.metres[w] >= hi:
             continue
-        count = used_count.copy()
-        np.add.at(count, cg.eid[path_edges(cg, head)], 1)
-        used_w = count > 0
+        used_w = used.copy()  # the streets used before, and the head's
+        used_w[cg.eid[path_edges(cg, head)]] = True
         head_m = float(fwd_a.metres[w])
         reach_w = search_limit(hi - head_m)  # bounded like fwd_a
         rest = (w, b, hi - head_m)  # the ellipse of the paths w -> b the rest of the leg may take

@@ -341,15 +341,32 @@ def _best_window(
     ellipse with foci path[i] and path[j] whose straight distances sum to ``max_new_m`` (a longer way
     round could not keep the route in its length band), and is bounded by the window's own turn-aware
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
-    street (``cg.eid``).
+    street (``cg.eid``); it is the same after the call.
     """
+    # streets used outside the window cost more, as in the length search: a street is used outside
+    # when the route runs it more often than the window (with the edge into path[i]) does: the
+    # route's uses less the window's, taken from ``count`` for the search and given back after it
+    window_eids = cg.eid[pos[i - 1 : j]]
+    np.subtract.at(count, window_eids, 1)
+    try:
+        return _window_search(cg, tg, path, pos, i, j, max_new_m, count)
+    finally:
+        np.add.at(count, window_eids, 1)
+
+
+def _window_search(
+    cg: CompiledGraph,
+    tg: TurnGraph,
+    path: list[int],
+    pos: np.ndarray,
+    i: int,
+    j: int,
+    max_new_m: float,
+    outside: np.ndarray,
+) -> list[int] | None:
+    """Return :func:`_best_window`'s path, given each street's uses ``outside`` the window."""
     from routemap.route.kernels import scratch, window_path
 
-    # streets used outside the window cost more, as in the length search: a street is used outside
-    # when the route runs it more often than the window (with the edge into path[i]) does
-    # (the route's uses less the window's: a copy of one int per street beats a binary search per arc)
-    outside = count.copy()
-    np.subtract.at(outside, cg.eid[pos[i - 1 : j]], 1)
     base = cg.cache.get("_turn_weights")
     if base is None:  # per arc: the next edge's profile cost plus the turn cost
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
