@@ -401,3 +401,50 @@ def test_plan_out_goes_out_to_a_turnaround():
     cand, pins = found[0]
     assert cand.path[0] == a and cand.path[-1] != a
     assert abs(cand.metres - 700.0) <= 3.5 and cand.repeated_m == 0.0
+
+
+# -- via points whose head alone runs too much twice ----------------------------------------------
+def test_overlap_floor_is_never_more_than_a_longer_path_runs_twice(helsinki_pbf):
+    # real streets: a route before, then a head and what follows it; the head's floor holds for the whole
+    import routemap
+    from routemap.route.objective import FLOOR_SLACK_M, overlap_floor
+
+    cg = compile_graph(routemap.load_network(helsinki_pbf), "run")
+    rng = np.random.default_rng(11)
+    checked = raised = 0
+    for _ in range(12):
+        s, a, w, b = (int(x) for x in rng.choice(cg.n, 4, replace=False))
+        prior = shortest_tree(cg, s).path(a)
+        used = no_use(cg)
+        np.add.at(used, cg.eid[cg.edge_pos(np.array(prior[:-1]), np.array(prior[1:]))], 1)
+        head = shortest_tree(cg, a).path(w)
+        rest = shortest_tree(cg, w).path(b)
+        floor = overlap_floor(cg, head, used_count=used, prior=prior)
+        whole = measure(cg, head + rest[1:], used_count=used, prior=prior)
+        assert floor <= whole.overlap_m + FLOOR_SLACK_M
+        checked += 1
+        raised += whole.overlap_m > floor + 10.0
+    assert checked == 12 and raised > 0  # the rest ran more twice in some: the floor is not the whole
+
+
+def test_via_points_whose_head_cannot_win_are_not_searched(monkeypatch, data_dir):
+    # the benchmark's 9-stop, 15-mile route on the embedded corridor: a via point whose head alone runs
+    # more twice than the best leg so far is skipped; the route is the one searching every via point gives
+    import routemap
+    from routemap.data import embedded_corridor_tiles
+
+    stops = [(34.0617, -118.3040), (34.0700, -118.2900), (34.0580, -118.2780), (34.0650, -118.2650),
+             (34.0560, -118.2500), (34.0700, -118.2400), (34.0620, -118.2300), (34.0480, -118.2350),
+             (34.0530, -118.2200)]  # fmt: skip
+    G = routemap.load_network(embedded_corridor_tiles())
+    trees: list[int] = []
+    real_tree = target_mod.shortest_tree
+    monkeypatch.setattr(target_mod, "shortest_tree", lambda *a, **k: trees.append(1) or real_tree(*a, **k))
+    skipping = routemap.plan_route(G, stops, "15mi")
+    with_skips = len(trees)
+    trees.clear()
+    monkeypatch.setattr(target_mod, "cannot_beat", lambda *a, **k: False)
+    every = routemap.plan_route(G, stops, "15mi")
+    assert list(skipping.nodes) == list(every.nodes)
+    assert skipping.length_m == every.length_m and skipping.doubled_back_m == every.doubled_back_m
+    assert with_skips < len(trees)

@@ -400,6 +400,39 @@ def measure_better(
     return cand
 
 
+#: A path's repeated metres are summed again for every path that begins with it; the longer path's sum
+#: may come out this much lower (rounding) though it repeats at least as much.
+FLOOR_SLACK_M = 0.01
+
+
+def overlap_floor(
+    cg: CompiledGraph,
+    path: list[int],
+    *,
+    used_count: np.ndarray | None = None,
+    prior: list[int] | None = None,
+) -> float:
+    """Return the metres ``path`` runs twice (:attr:`Candidate.overlap_m`, after ``prior``): every path
+    that begins with ``path`` runs at least that much twice.
+
+    Its repeated traversals stay repeated, and its doubled-back samples (at the same places along the
+    route, :mod:`routemap.route.overlap`) stay doubled back, whatever follows.
+    """
+    cand = _edge_figures(cg, path, used_count)
+    if len(path) >= 2:
+        cand.doubled_m = path_doubled_m(cg, path, prior)
+    return cand.overlap_m
+
+
+def cannot_beat(objective: Objective, overlap_floor_m: float, bound: tuple[float, ...] | None) -> bool:
+    """Return whether every candidate running at least ``overlap_floor_m`` twice has a key above
+    ``bound`` (under the built-in objectives, whose keys begin with the overlap in steps of
+    :data:`OVERLAP_STEP_M`); False under other objectives and without a bound."""
+    if bound is None or not isinstance(objective, LengthObjective):
+        return False
+    return bool(_steps(overlap_floor_m - FLOOR_SLACK_M, OVERLAP_STEP_M) > bound[0])
+
+
 def meets_limits(candidate: Candidate, target: float, *, tolerance: float, max_repeated_share: float) -> bool:
     """Return whether ``candidate`` is within ``tolerance`` of ``target`` and repeats little enough.
 

@@ -60,9 +60,11 @@ from routemap.route.objective import (
     DEFAULT_OBJECTIVE,
     Candidate,
     Objective,
+    cannot_beat,
     measure,
     measure_better,
     meets_limits,
+    overlap_floor,
     path_doubled_m,
     path_edges,
 )
@@ -337,6 +339,14 @@ def plan_leg(
         head = fwd_a.path(w)
         if fwd_a.metres[w] >= hi:
             continue
+        if best:
+            # every ending through w begins with the head: when the head alone runs more twice than
+            # the best so far, none can beat it (nor be good enough: the best is not), so w is not
+            # searched; the best leg is the same
+            bound = min(objective.key(c, leg_target) for c in best)
+            floor = overlap_floor(cg, head, used_count=used_count, prior=prior)
+            if cannot_beat(objective, floor, bound):
+                continue
         used_w = used.copy()  # the streets used before, and the head's
         used_w[cg.eid[path_edges(cg, head)]] = True
         head_m = float(fwd_a.metres[w])
