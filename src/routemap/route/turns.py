@@ -209,11 +209,17 @@ def path_turns(cg: CompiledGraph, path: list[int]) -> int:
     """
     if len(path) < 3:
         return 0
+    p = np.asarray(path, np.int64)
+    return pos_turns(cg, cg.edge_pos(p[:-1], p[1:]))
+
+
+def pos_turns(cg: CompiledGraph, pos: np.ndarray) -> int:
+    """Return :func:`path_turns` of the path whose edges are at CSR positions ``pos``, in order."""
+    if len(pos) < 2:
+        return 0
     from routemap.route.kernels import count_turns
 
     name_id, b_in, b_out = turn_attrs(cg)
-    p = np.asarray(path, np.int64)
-    pos = cg.edge_pos(p[:-1], p[1:])
     return int(count_turns(name_id, b_in, b_out, pos, cg.length, STRAIGHT_DEG, BEND_DEG, JOG_M))
 
 
@@ -270,7 +276,7 @@ def straighten(
             if j - i < 2:
                 i = next_stop if next_stop > i else i + 1
                 continue
-            old_turns = path_turns(cg, path[i - 1 : j + 2])
+            old_turns = pos_turns(cg, pos[i - 1 : j + 1])  # path[i - 1 : j + 2]'s edges
             # a replacement longer than this would take the route past hi_m: the search stays within it
             max_new_m = float(cum[j] - cum[i]) + hi_m - float(cum[-1])
             # a window inside one found to be the best way through already is one too: every part of
@@ -290,7 +296,9 @@ def straighten(
                 total = float(cg.length[cpos].sum())
                 ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= repeats + 1e-6
                 if ok:  # the cheap checks first: turns, then doubling back, then the reach
-                    new_turns = path_turns(cg, candidate[i - 1 : i + len(new) + 1])
+                    new_turns = pos_turns(
+                        cg, cpos[i - 1 : i + len(new)]
+                    )  # of candidate[i - 1 : i + len(new) + 1]
                     ok = new_turns < old_turns
                 if ok:
                     new_overlap = _overlap_m(cg, candidate)
@@ -411,5 +419,5 @@ def _window_search(
     )
     if len(found) < 2:
         return None  # no way through, or the window starts and ends on one node: nothing to straighten
-    out = [int(cg.row[found[1]])] + [int(cg.col[x]) for x in found[1:]]
+    out = [int(cg.row[found[1]]), *cg.col[found[1:]].tolist()]
     return out if out[0] == path[i] and out[-1] == path[j] else None
