@@ -570,6 +570,28 @@ def path_figures(indptr, indices, length, cost, eid, used_count, path, seen, gen
 
 
 @njit(cache=True, nogil=True)
+def band_endings(base, fwd_metres, rev_metres, fwd_cost, rev_cost, lo, hi, above):  # pragma: no cover
+    """Return the nodes v (ascending) reached by both trees whose route ``base + fwd_metres[v] +
+    rev_metres[v]`` lies in [lo, hi] (``above``: in (lo, hi]), and those totals.
+
+    The arithmetic is the numpy expression's, so the endings are the same.
+    """
+    n = len(fwd_metres)
+    v = np.empty(n, np.int64)
+    total = np.empty(n)
+    k = 0
+    for i in range(n):
+        if not (np.isfinite(fwd_cost[i]) and np.isfinite(rev_cost[i])):
+            continue
+        t = base + fwd_metres[i] + rev_metres[i]
+        if (t > lo if above else t >= lo) and t <= hi:
+            v[k] = i
+            total[k] = t
+            k += 1
+    return v[:k].copy(), total[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def spike_walk(fwd_pred, rev_pred, fwd_metres, v, depth):  # pragma: no cover - compiled
     """Return, per node of ``v``, the metres by which the way in (``fwd_pred``) and the way out
     (``rev_pred``) coincide, up to ``depth`` edges back: :func:`routemap.route.target.spike_metres`."""

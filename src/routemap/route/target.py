@@ -236,9 +236,9 @@ def finish(
     wants, so an ending whose key cannot beat the best so far is left out unmeasured
     (:func:`~routemap.route.objective.measure_better`); the first is the same.
     """
-    total = prefix_m + fwd.metres + rev.metres
-    ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (total >= lo) & (total <= hi)
-    v = np.nonzero(ok)[0]
+    from routemap.route.kernels import band_endings
+
+    v, _ = band_endings(prefix_m, fwd.metres, rev.metres, fwd.cost, rev.cost, lo, hi, False)
     if len(v) == 0:
         return []
     proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
@@ -736,12 +736,15 @@ def grow_route(
             way = (path[i], path[j], allowance)
             fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY, within=way)
             rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY, within=way)
-            new_total = total - (cum[j] - cum[i]) + fwd.metres + rev.metres
-            ok = np.isfinite(fwd.cost) & np.isfinite(rev.cost) & (new_total <= hi) & (new_total > total + 1.0)
-            v = np.nonzero(ok)[0]
+            # the endings that lengthen the route (by more than a metre) and keep it under hi
+            from routemap.route.kernels import band_endings
+
+            v, new_total = band_endings(
+                total - (cum[j] - cum[i]), fwd.metres, rev.metres, fwd.cost, rev.cost, total + 1.0, hi, True
+            )
             if len(v) == 0:
                 continue
-            short = np.maximum(lo - new_total[v], 0.0)
+            short = np.maximum(lo - new_total, 0.0)
             proxy = fwd.repeat[v] + rev.repeat[v] + spike_metres(cg, fwd, rev, v)
             order = objective.screen_order(
                 proxy, fwd.cost[v] + rev.cost[v], v, deviation=short, overlap_step_m=LOOP_GROW_OVERLAP_STEP_M
