@@ -104,29 +104,6 @@ def test_window_path_is_the_best_end_of_the_edge_graph_search(helsinki):
     assert found >= 8  # most windows have a way through
 
 
-def test_a_tree_searched_again_is_reused_within_one_plan_only(helsinki):
-    from routemap.route.compile import tree_memo
-
-    cg = compile_graph(helsinki, "run")
-    assert shortest_tree(cg, 3, limit=500.0) is not shortest_tree(cg, 3, limit=500.0)  # no plan: none kept
-    used = np.zeros(int(cg.eid.max()) + 1, bool)
-    used[::7] = True
-    with tree_memo():
-        tree = shortest_tree(cg, 3, limit=500.0)
-        assert shortest_tree(cg, 3, limit=500.0) is tree
-        assert shortest_tree(cg, 3, limit=600.0) is not tree
-        assert shortest_tree(cg, 3, reverse=True, limit=500.0) is not tree
-        penalized = shortest_tree(cg, 3, used=used, factor=5.0, limit=500.0)
-        assert penalized is not tree
-        other = used.copy()
-        other[1] = not other[1]
-        assert shortest_tree(cg, 3, used=other, factor=5.0, limit=500.0) is not penalized
-        with pytest.raises(ValueError):
-            tree.cost[0] = 1.0  # handed out again, so nobody may change it
-    with tree_memo():
-        assert shortest_tree(cg, 3, limit=500.0) is not tree  # a new plan searches again
-
-
 @given(st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=300))
 @settings(max_examples=60, deadline=None)
 def test_the_heap_gives_its_keys_back_smallest_first(keys):

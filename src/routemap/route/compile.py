@@ -20,12 +20,10 @@ target length, not the size of the network.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import hashlib
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -672,25 +670,6 @@ def shortest_tree(
     return _kernel_tree(cg, root, reverse, used, factor, limit, within, -1)
 
 
-#: Trees kept within one plan (:func:`tree_memo`) for searches asked again (a plan's placements share
-#: their first legs), at most this many bytes of them.
-TREE_MEMO_BYTES = 64_000_000
-
-_TREE_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("routemap_tree_memo", default=None)
-
-
-@contextlib.contextmanager
-def tree_memo() -> Iterator[None]:
-    """Within this context, a tree searched again (same graph, root, direction, used streets, factor,
-    limit, ellipse and target) is the one searched before; outside it, none is kept. A plan runs in
-    one (:func:`routemap.plan_route`), so a new plan never reuses an earlier plan's trees."""
-    token = _TREE_MEMO.set({})
-    try:
-        yield
-    finally:
-        _TREE_MEMO.reset(token)
-
-
 def _kernel_tree(
     cg: CompiledGraph,
     root: int,
@@ -711,16 +690,6 @@ def _kernel_tree(
     from routemap.route.kernels import node_tree
 
     penal = used is not None and bool(used.any())
-    memo = _TREE_MEMO.get()
-    key: tuple | None = None
-    if memo is not None:
-        used_key = b""
-        if used is not None and penal:
-            used_key = hashlib.blake2b(np.packbits(used).tobytes(), digest_size=16).digest()
-        key = (id(cg), root, reverse, used_key, factor if penal else 1.0, limit, within, target)
-        hit = memo.get(key)
-        if hit is not None:
-            return hit[1]
     if within is None:
         ax = ay = bx = by = 0.0
         sum_m = np.inf
@@ -759,14 +728,7 @@ def _kernel_tree(
         repeat,
         node_scratch(cg),
     )
-    for arr in (dist, pred, metres, repeat):
-        arr.flags.writeable = False  # a tree may be handed out again (the memo): nobody may change it
-    tree = Tree(int(root), reverse, dist, pred, metres, repeat)
-    if memo is not None:
-        if len(memo) >= max(2, TREE_MEMO_BYTES // (32 * n)):
-            memo.pop(next(iter(memo)))
-        memo[key] = (cg, tree)  # the graph held: its id cannot be another graph's while the memo lives
-    return tree
+    return Tree(int(root), reverse, dist, pred, metres, repeat)
 
 
 _EMPTY_BOOL = np.zeros(0, np.bool_)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -21,7 +20,6 @@ from routemap.route.compile import (
     reach_region,
     same_region,
     shortest_tree,
-    tree_memo,
 )
 from routemap.route.model import Route, RouteStop
 from routemap.route.objective import (
@@ -176,18 +174,6 @@ def _fit_areas(
     return nodes
 
 
-def _one_plan(func: Callable[..., Route]) -> Callable[..., Route]:
-    """Run ``func`` as one plan: its searches share a tree memo (:func:`~routemap.route.compile.tree_memo`)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Route:
-        with tree_memo():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-@_one_plan
 def plan_route(
     G: nx.MultiDiGraph,
     stops: Sequence[Any],
