@@ -708,6 +708,8 @@ def grow_route(
     without passing it. It stops in the band, when nothing lengthens the path, or when the growth so far
     cannot reach the target within :data:`LOOP_GROW_STEPS`.
     """
+    from routemap.route.kernels import band_endings
+
     path = list(path)
     pins = list(pins)
     lo, hi = target_m - band, target_m + band
@@ -737,8 +739,6 @@ def grow_route(
             fwd = shortest_tree(cg, path[i], used=avoid, factor=LOOP_PENALTY, within=way)
             rev = shortest_tree(cg, path[j], reverse=True, used=avoid, factor=LOOP_PENALTY, within=way)
             # the endings that lengthen the route (by more than a metre) and keep it under hi
-            from routemap.route.kernels import band_endings
-
             v, new_total = band_endings(
                 total - (cum[j] - cum[i]), fwd.metres, rev.metres, fwd.cost, rev.cost, total + 1.0, hi, True
             )
