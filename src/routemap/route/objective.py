@@ -30,7 +30,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from routemap.errors import RoutemapError
-from routemap.route.compile import MIN_COST, CompiledGraph
+from routemap.route.compile import MIN_COST, CompiledGraph, thread_scratch
 from routemap.route.overlap import Samples, doubled_back_m
 
 #: Metres run twice are compared to the nearest 10 m: below that the doubled-back measure (10 m samples)
@@ -342,7 +342,6 @@ def _edge_figures(cg: CompiledGraph, path: list[int], used_count: np.ndarray | N
     """Return ``path`` with the figures its edges sum to (length, repeated metres, cost) and nothing else."""
     if len(path) < 2:
         return Candidate(list(path), 0.0, 0.0, 0.0)
-    from routemap.route.compile import thread_scratch
     from routemap.route.kernels import path_figures
 
     # one kernel: the edges' positions and the numpy sums of their metres, repeated metres and costs
