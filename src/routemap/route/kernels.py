@@ -545,15 +545,14 @@ def path_figures(indptr, indices, length, cost, eid, used_count, path, seen, gen
     A traversal is repeated when its street (``eid``) has ``used_count`` > 0 or came earlier in the path
     (:func:`routemap.route.objective.repeated_m`); ``used_count`` empty: nothing before. The sums are
     numpy's (:func:`np_sum`), so the figures are those of the numpy code. ``seen``/``gen`` are per-street
-    marks and their next base (:func:`scratch`'s way: nothing is cleared between calls).
+    marks and their next base (:func:`_next_base`, :func:`scratch`'s way: nothing is cleared between calls).
     """
     n = len(path) - 1
     pos = edge_lookup(indptr, indices, path[:-1], path[1:])
     lengths = np.empty(n)
     costs = np.empty(n)
     again = np.empty(n)
-    base = gen[0]
-    gen[0] = base + 1
+    base = _next_base(gen)
     r = 0
     for e in range(n):
         k = pos[e]

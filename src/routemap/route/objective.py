@@ -417,10 +417,7 @@ def overlap_floor(
     Its repeated traversals stay repeated, and its doubled-back samples (at the same places along the
     route, :mod:`routemap.route.overlap`) stay doubled back, whatever follows.
     """
-    cand = _edge_figures(cg, path, used_count)
-    if len(path) >= 2:
-        cand.doubled_m = path_doubled_m(cg, path, prior)
-    return cand.overlap_m
+    return measure(cg, path, used_count=used_count, prior=prior).overlap_m
 
 
 def cannot_beat(objective: Objective, overlap_floor_m: float, bound: tuple[float, ...] | None) -> bool:

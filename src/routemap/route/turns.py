@@ -19,8 +19,9 @@ they are: a window never crosses one.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -296,9 +297,8 @@ def straighten(
                 total = float(cg.length[cpos].sum())
                 ok = lo_m <= total <= hi_m and _repeats(cg, cpos) <= repeats + 1e-6
                 if ok:  # the cheap checks first: turns, then doubling back, then the reach
-                    new_turns = pos_turns(
-                        cg, cpos[i - 1 : i + len(new)]
-                    )  # of candidate[i - 1 : i + len(new) + 1]
+                    # the edges of candidate[i - 1 : i + len(new) + 1]
+                    new_turns = pos_turns(cg, cpos[i - 1 : i + len(new)])
                     ok = new_turns < old_turns
                 if ok:
                     new_overlap = _overlap_m(cg, candidate)
@@ -332,6 +332,16 @@ def _repeats(cg: CompiledGraph, pos: np.ndarray) -> float:
     return float(lengths.sum() - lengths[first].sum())
 
 
+@contextlib.contextmanager
+def _taken(count: np.ndarray, eids: np.ndarray) -> Iterator[np.ndarray]:
+    """Take one use of each street in ``eids`` from ``count`` for the block, and give it back after."""
+    np.subtract.at(count, eids, 1)
+    try:
+        yield count
+    finally:
+        np.add.at(count, eids, 1)
+
+
 def _best_window(
     cg: CompiledGraph,
     tg: TurnGraph,
@@ -351,28 +361,6 @@ def _best_window(
     cost. Its cost follows the window, not the network. ``count`` holds the route's uses of each
     street (``cg.eid``); it is the same after the call.
     """
-    # streets used outside the window cost more, as in the length search: a street is used outside
-    # when the route runs it more often than the window (with the edge into path[i]) does: the
-    # route's uses less the window's, taken from ``count`` for the search and given back after it
-    window_eids = cg.eid[pos[i - 1 : j]]
-    np.subtract.at(count, window_eids, 1)
-    try:
-        return _window_search(cg, tg, path, pos, i, j, max_new_m, count)
-    finally:
-        np.add.at(count, window_eids, 1)
-
-
-def _window_search(
-    cg: CompiledGraph,
-    tg: TurnGraph,
-    path: list[int],
-    pos: np.ndarray,
-    i: int,
-    j: int,
-    max_new_m: float,
-    outside: np.ndarray,
-) -> list[int] | None:
-    """Return :func:`_best_window`'s path, given each street's uses ``outside`` the window."""
     from routemap.route.kernels import scratch, window_path
 
     base = cg.cache.get("_turn_weights")
@@ -380,43 +368,47 @@ def _window_search(
         base = cg.cache["_turn_weights"] = cg.cost.data[tg.arc_to] + TURN_COST_M * tg.arc_turn
     src = int(pos[i - 1])
     inside = pos[i:j]
-    step = cg.cost.data[inside] * np.where(outside[cg.eid[inside]] > 0, USED_PENALTY, 1.0)
-    old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
-    limit = old_cost + 1.0
-    # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
-    reach_m = min(max_new_m, limit / min_rate(cg)) * UTM_SLACK + 1.0
     a, b = path[i], path[j]
-    if reach_m < np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]):
-        return None
-    # the entries arriving at path[j], in CSR order, and the turn onto the route's next edge
-    into = cg.perm_t[cg.cost_t.indptr[b] : cg.cost_t.indptr[b + 1]]
-    ends = np.sort(into)
-    extra = np.zeros(len(ends))
-    if j < len(path) - 1:
-        extra = TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j])).astype(float)
-    found = window_path(
-        tg.indptr,
-        tg.arc_to,
-        base,
-        tg.arc_eid,
-        cg.cost.data,
-        USED_PENALTY - 1.0,
-        outside,
-        cg.row,
-        cg.col,
-        node_xy(cg),
-        src,
-        float(cg.ux[a]),
-        float(cg.uy[a]),
-        float(cg.ux[b]),
-        float(cg.uy[b]),
-        float(reach_m),
-        float(limit),
-        ends,
-        extra,
-        min_rate(cg) / UTM_SLACK,
-        thread_scratch(cg, "states", lambda: scratch(cg.n, len(cg.length), len(tg.arc_to))),
-    )
+    # streets used outside the window cost more, as in the length search: a street is used outside
+    # when the route runs it more often than the window (with the edge into path[i]) does: the
+    # route's uses less the window's, taken from ``count`` for the search and given back after it
+    with _taken(count, cg.eid[pos[i - 1 : j]]) as outside:
+        step = cg.cost.data[inside] * np.where(outside[cg.eid[inside]] > 0, USED_PENALTY, 1.0)
+        old_cost = float(step.sum() + TURN_COST_M * tg.is_turn(pos[i - 1 : j - 1], pos[i:j]).sum())
+        limit = old_cost + 1.0
+        # the states (edges) whose both ends lie in the ellipse, and the route's edge into path[i]
+        reach_m = min(max_new_m, limit / min_rate(cg)) * UTM_SLACK + 1.0
+        if reach_m < np.hypot(cg.ux[b] - cg.ux[a], cg.uy[b] - cg.uy[a]):
+            return None
+        # the entries arriving at path[j], in CSR order, and the turn onto the route's next edge
+        into = cg.perm_t[cg.cost_t.indptr[b] : cg.cost_t.indptr[b + 1]]
+        ends = np.sort(into)
+        extra = np.zeros(len(ends))
+        if j < len(path) - 1:
+            extra = TURN_COST_M * tg.is_turn(ends, np.full(len(ends), pos[j])).astype(float)
+        found = window_path(
+            tg.indptr,
+            tg.arc_to,
+            base,
+            tg.arc_eid,
+            cg.cost.data,
+            USED_PENALTY - 1.0,
+            outside,
+            cg.row,
+            cg.col,
+            node_xy(cg),
+            src,
+            float(cg.ux[a]),
+            float(cg.uy[a]),
+            float(cg.ux[b]),
+            float(cg.uy[b]),
+            float(reach_m),
+            float(limit),
+            ends,
+            extra,
+            min_rate(cg) / UTM_SLACK,
+            thread_scratch(cg, "states", lambda: scratch(cg.n, len(cg.length), len(tg.arc_to))),
+        )
     if len(found) < 2:
         return None  # no way through, or the window starts and ends on one node: nothing to straighten
     out = [int(cg.row[found[1]]), *cg.col[found[1:]].tolist()]
