@@ -162,9 +162,7 @@ class CompiledGraph:
         pos = edge_lookup(
             self.cost.indptr, self.cost.indices, np.asarray(i, np.int64), np.asarray(j, np.int64)
         )
-        if len(pos) and pos.min() < 0:
-            raise ValueError("a node pair given is not an edge of this compiled graph")
-        return pos
+        return checked_edges(pos)
 
     def penalized(self, used: np.ndarray | None, factor: float) -> tuple[csr_matrix, csr_matrix]:
         """Return (cost, transposed cost) with the undirected edges flagged in ``used`` costing ``factor`` x."""
@@ -174,6 +172,14 @@ class CompiledGraph:
         fwd = csr_matrix((data, self.cost.indices, self.cost.indptr), shape=self.cost.shape)
         rev = csr_matrix((data[self.perm_t], self.cost_t.indices, self.cost_t.indptr), shape=self.cost.shape)
         return fwd, rev
+
+
+def checked_edges(pos: np.ndarray) -> np.ndarray:
+    """Return CSR positions found for node pairs (:func:`routemap.route.kernels.edge_lookup`), raising
+    ValueError when a pair is not an edge (-1)."""
+    if len(pos) and pos.min() < 0:
+        raise ValueError("a node pair given is not an edge of this compiled graph")
+    return pos
 
 
 def compile_graph(

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from routemap.errors import RoutemapError
-from routemap.route.compile import MIN_COST, CompiledGraph, thread_scratch
+from routemap.route.compile import MIN_COST, CompiledGraph, checked_edges, thread_scratch
 from routemap.route.overlap import Samples, doubled_back_m
 
 #: Metres run twice are compared to the nearest 10 m: below that the doubled-back measure (10 m samples)
@@ -359,8 +359,7 @@ def _edge_figures(cg: CompiledGraph, path: list[int], used_count: np.ndarray | N
         seen,
         gen,
     )
-    if pos.min() < 0:
-        raise ValueError("a node pair of the path is not an edge of this compiled graph")
+    checked_edges(pos)
     return Candidate(list(path), float(metres), float(repeated), float(cost))
 
 
